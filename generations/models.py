@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import ApiKey, Tenant, TenantScopedQuerySet
+from generations.ids import new_generation_id
+from generations.spec import GenerationSpec
+
+
+class Status(models.TextChoices):
+    AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    PENDING = "pending", "Pending"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    REJECTED = "rejected", "Rejected"
+
+
+TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED, Status.REJECTED})
+IN_FLIGHT = frozenset({Status.QUEUED, Status.RUNNING})
+OPEN = frozenset(set(Status) - TERMINAL)
+
+
+def new_callback_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class GenerationQuerySet(TenantScopedQuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN)
+
+    def in_flight(self):
+        return self.filter(status__in=IN_FLIGHT)
+
+
+class Generation(models.Model):
+    """One video job: what was asked, where it runs, what it cost, what came back."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_generation_id, editable=False)
+    tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="generations")
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_key = models.ForeignKey(ApiKey, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    # Where it runs: the provider asked for ("auto" or a slug) and the one chosen.
+    requested_provider = models.CharField(max_length=20, default="auto")
+    provider = models.CharField(max_length=20)
+
+    # The normalised spec (generations.spec.GenerationSpec).
+    prompt = models.TextField()
+    first_frame = models.TextField(blank=True, default="")
+    last_frame = models.TextField(blank=True, default="")
+    aspect_ratio = models.CharField(max_length=10, default="16:9")
+    resolution = models.CharField(max_length=10, default="720p")
+    duration = models.IntegerField(default=8)  # seconds; -1 = let the model choose
+    generate_audio = models.BooleanField(default=False)
+    camera_fixed = models.BooleanField(default=False)
+    seed = models.BigIntegerField(null=True, blank=True)
+    watermark = models.BooleanField(default=False)
+    callback_url = models.URLField(max_length=2000, blank=True, default="")
+
+    # Money, in integer credits.
+    quoted = models.BigIntegerField(default=0)
+    held = models.BigIntegerField(default=0)
+    charged = models.BigIntegerField(default=0)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    provider_task_id = models.CharField(max_length=200, blank=True, default="")
+    provider_payload = models.JSONField(null=True, blank=True)  # the last raw status/callback body
+    video_url = models.URLField(max_length=2000, blank=True, default="")  # the provider's URL
+    last_frame_url = models.URLField(max_length=2000, blank=True, default="")
+    video_file = models.FileField(upload_to="results/%Y/%m/", blank=True, default="")  # our mirror
+    last_frame_file = models.FileField(upload_to="results/%Y/%m/", blank=True, default="")
+    actual_duration = models.IntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=100, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+
+    callback_token = models.CharField(max_length=64, unique=True, default=new_callback_token)
+    submit_attempts = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_count = models.PositiveIntegerField(default=0)
+    deadline = models.DateTimeField(null=True, blank=True)
+
+    # Moderation.
+    flagged = models.BooleanField(default=False)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    moderation_note = models.TextField(blank=True, default="")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = models.Manager.from_queryset(GenerationQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # History pages and the API list: a tenant's jobs, newest first.
+            models.Index(fields=["tenant", "-created_at"], name="generations_tenant_recent"),
+            # Used by tasks.poll_due(): only open jobs are scanned for due polls.
+            models.Index(
+                fields=["next_poll_at"],
+                name="generations_due_polls",
+                condition=Q(status__in=["pending", "queued", "running"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def spec(self) -> GenerationSpec:
+        return GenerationSpec(
+            prompt=self.prompt,
+            first_frame=self.first_frame or None,
+            last_frame=self.last_frame or None,
+            aspect_ratio=self.aspect_ratio,
+            resolution=self.resolution,
+            duration=self.duration,
+            generate_audio=self.generate_audio,
+            camera_fixed=self.camera_fixed,
+            seed=self.seed,
+            watermark=self.watermark,
+        )
+
+
+class GenerationEvent(models.Model):
+    """The timeline of one generation: state changes, provider calls, callbacks, staff actions."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", "State change"
+        PROVIDER_CALL = "provider_call", "Provider call"
+        CALLBACK = "callback", "Callback received"
+        BILLING = "billing", "Billing"
+        NOTE = "note", "Note"
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(null=True, blank=True)  # redacted: never API keys
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.generation_id} {self.kind}: {self.message}"

@@ -1,0 +1,81 @@
+"""The shared cast, healthchecks-style:
+
+- alice owns `tenant`; bob is a member of it; vera is a viewer of it;
+- charlie owns `other_tenant` and must never see anything of alice's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from tests.factories import add_member, make_api_key, make_tenant, make_user
+
+postgres_only = pytest.mark.skipif(
+    not django_settings.IS_POSTGRES, reason="needs PostgreSQL row locks (set DATABASE_URL to run)"
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice@example.org")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob@example.org")
+
+
+@pytest.fixture
+def vera(db):
+    return make_user("vera@example.org")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie@example.org")
+
+
+@pytest.fixture
+def tenant(alice, bob, vera):
+    t = make_tenant("Alice's Team", owner=alice)
+    add_member(t, bob, Role.MEMBER)
+    add_member(t, vera, Role.VIEWER)
+    return t
+
+
+@pytest.fixture
+def other_tenant(charlie):
+    return make_tenant("Charlie's Team", owner=charlie)
+
+
+@pytest.fixture
+def api_key(tenant):
+    """(ApiKey, secret) for alice's tenant."""
+    return make_api_key(tenant, "alice key")
+
+
+@pytest.fixture
+def other_api_key(other_tenant):
+    return make_api_key(other_tenant, "charlie key")
+
+
+@pytest.fixture
+def api_client(api_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key[1]}")
+    return client
+
+
+@pytest.fixture
+def other_api_client(other_api_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {other_api_key[1]}")
+    return client
