@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import ApiKey, Invitation, Membership, Tenant, User
+from billing.admin import grant_credits
 
 
 @admin.register(User)
@@ -30,6 +31,8 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ["suspended", "review_all"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
+    # Money moves only through billing.services; the action asks for an amount and a note.
+    actions = [grant_credits]
 
 
 @admin.register(ApiKey)

@@ -1,0 +1,199 @@
+"""Money in integer credits: prices, each tenant's account, holds per generation, the ledger.
+
+Only `billing.services` writes to these tables; everything else reads through it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import ApiKey, Tenant, TenantScopedQuerySet
+from generations.spec import RESOLUTIONS
+
+# Rates are stored in thousandths of a credit so a price can be 2.5 credits/s and still
+# be integer arithmetic; quotes round the total UP to whole credits.
+MILLI = 1000
+
+
+class PriceRule(models.Model):
+    """Credits per second for one resolution, optionally for one provider only.
+
+    A rule with a provider wins over the generic rule (provider blank) for that resolution.
+    """
+
+    provider = models.CharField(
+        max_length=20, blank=True, default="", help_text="Provider slug; blank applies to every provider."
+    )
+    resolution = models.CharField(max_length=10, choices=[(r, r) for r in RESOLUTIONS])
+    millicredits_per_second = models.PositiveIntegerField(
+        help_text="Thousandths of a credit per second of video: 4000 = 4 credits/s, 2500 = 2.5 credits/s."
+    )
+    audio_factor = models.PositiveSmallIntegerField(
+        default=2, help_text="The price is multiplied by this when the video has generated audio."
+    )
+    active = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider", "resolution"]
+        constraints = [
+            # Used by services.quote(): at most one active rule per (provider, resolution), so
+            # the price of a spec never depends on row order.
+            models.UniqueConstraint(
+                fields=["provider", "resolution"],
+                condition=Q(active=True),
+                name="billing_pricerule_one_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(audio_factor__gte=1), name="billing_pricerule_audio_factor_min_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.provider or "any provider"
+        return f"{self.resolution} on {where}: {self.millicredits_per_second / MILLI:g} credits/s"
+
+
+class CreditAccount(models.Model):
+    """A tenant's credits. `held` is reserved by running generations; available = balance - held."""
+
+    tenant = models.OneToOneField(Tenant, models.CASCADE, related_name="credit_account")
+    balance = models.BigIntegerField(default=0)
+    held = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # The last line of defence under concurrency: the database refuses any write
+            # that would hold more than the balance or release more than was held.
+            models.CheckConstraint(condition=Q(held__gte=0), name="billing_creditaccount_held_not_negative"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=F("held")), name="billing_creditaccount_balance_covers_held"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant}: {self.balance} credits ({self.held} held)"
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+class CreditHold(models.Model):
+    """The one reservation of credits for one generation, and how it was settled.
+
+    The unique generation and the conditional state change held -> captured/released make
+    capture and release happen at most once per generation, even from racing workers.
+    """
+
+    class State(models.TextChoices):
+        HELD = "held", "Held"
+        CAPTURED = "captured", "Captured"
+        RELEASED = "released", "Released"
+
+    generation = models.OneToOneField("generations.Generation", models.PROTECT, related_name="credit_hold")
+    tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="credit_holds")
+    # The key that spent it, for the key's monthly cap.
+    api_key = models.ForeignKey(ApiKey, models.SET_NULL, null=True, blank=True, related_name="credit_holds")
+    amount = models.BigIntegerField()
+    charged = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.HELD)
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Used by services.hold(): a capped key's spend since the first of the month.
+            models.Index(fields=["api_key", "created_at"], name="billing_credithold_key_month"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="billing_credithold_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(charged__gte=0, charged__lte=F("amount")),
+                name="billing_credithold_charged_within_hold",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} credits for {self.generation_id} ({self.state})"
+
+
+class AppendOnly(Exception):
+    """Ledger entries are history: they are never changed or deleted."""
+
+
+class LedgerEntryQuerySet(TenantScopedQuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("Ledger entries cannot be updated; record a correcting entry instead.")
+
+    def delete(self):
+        raise AppendOnly("Ledger entries cannot be deleted; record a correcting entry instead.")
+
+
+class LedgerEntry(models.Model):
+    """One movement of a tenant's balance. The entries of a tenant sum to its balance."""
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", "Grant"
+        PURCHASE = "purchase", "Purchase"
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.BigIntegerField(
+        help_text="Signed credits: positive adds to the balance, negative spends."
+    )
+    balance_after = models.BigIntegerField()
+    generation = models.ForeignKey(
+        "generations.Generation", models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = models.Manager.from_queryset(LedgerEntryQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            # Used by services.ledger() (portal and API ledger pages): a tenant's entries, newest first.
+            models.Index(fields=["tenant", "-created_at"], name="billing_ledger_tenant_recent"),
+            # Used by services.usage_by_day(): a tenant's charges over the last N days.
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="billing_ledger_tenant_charges",
+                condition=Q(kind="charge"),
+            ),
+        ]
+        constraints = [
+            # A generation is charged at most once and refunded at most once, whatever the code does.
+            models.UniqueConstraint(
+                fields=["generation", "kind"],
+                condition=Q(generation__isnull=False),
+                name="billing_ledger_once_per_generation",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="billing_ledger_balance_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount:+d} → {self.balance_after} ({self.tenant})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("Ledger entries cannot be changed; record a correcting entry instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("Ledger entries cannot be deleted; record a correcting entry instead.")
