@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
@@ -110,7 +111,16 @@ class Role(models.TextChoices):
 
 # What each role may do; views and services ask `membership.can(...)`.
 ROLE_PERMISSIONS = {
-    Role.OWNER: {"view", "create", "manage_keys", "manage_members", "manage_billing", "manage_webhooks"},
+    # view_audit: the audit log names staff actions and members' IPs, so owners only.
+    Role.OWNER: {
+        "view",
+        "create",
+        "manage_keys",
+        "manage_members",
+        "manage_billing",
+        "manage_webhooks",
+        "view_audit",
+    },
     Role.ADMIN: {"view", "create", "manage_keys", "manage_members", "manage_webhooks"},
     Role.MEMBER: {"view", "create"},
     Role.VIEWER: {"view"},
@@ -249,3 +259,86 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and timezone.now() - self.created < self.VALID_FOR
+
+
+class AuditEvent(models.Model):
+    """One staff or owner action that touched money, keys, members or moderation.
+
+    Written only through `accounts.audit.record()`. History: the admin shows it read-only and
+    the tenant's owner sees their own tenant's rows in the portal.
+    """
+
+    actor = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    # A copy of the actor's email, so the log still says who did it after the user is deleted.
+    actor_email = models.CharField(max_length=254, blank=True, default="")
+    tenant = models.ForeignKey(Tenant, models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    action = models.CharField(max_length=64)  # dotted, e.g. "generation.cancel", "credits.grant"
+    target_type = models.CharField(max_length=64, blank=True, default="")  # "app_label.model"
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_repr = models.CharField(max_length=200, blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # Set by a form that must take effect once even when submitted twice (credit grants).
+    request_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # Used by the portal's audit page: one tenant's events, newest first.
+            models.Index(fields=["tenant", "-at"], name="accounts_audit_tenant_recent"),
+            # Used by the admin's audit list (all tenants, newest first, filtered by date).
+            models.Index(fields=["-at"], name="accounts_audit_recent"),
+            # Used by the admin's "what happened to this object" lookups.
+            models.Index(fields=["target_type", "target_id"], name="accounts_audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_email or "system"
+        return f"{self.at:%Y-%m-%d %H:%M} {who}: {self.action} {self.target_repr}".strip()
+
+
+class ModerationTerm(models.Model):
+    """A prompt term staff maintain in admin; the settings' term lists apply as well.
+
+    `review` holds a matching job in awaiting_review; `block` refuses the create (422 prompt_blocked).
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW = "review", "Hold for review"
+        BLOCK = "block", "Block"
+
+    term = models.CharField(max_length=200, help_text="Matched case-insensitively anywhere in the prompt.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REVIEW)
+    active = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True, default="", help_text="Why this term is listed.")
+    created_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "term"]
+        constraints = [
+            # Terms are stored lower-cased (see save()), so this makes them unique case-insensitively.
+            models.UniqueConstraint(fields=["term"], name="accounts_moderationterm_unique_term"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.get_kind_display().lower()})"
+
+    def save(self, *args, **kwargs):
+        self.term = normalise_term(self.term)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.term = normalise_term(self.term)
+        if not self.term:
+            raise ValidationError({"term": "Enter a word or phrase (spaces alone are not a term)."})
+
+
+def normalise_term(term: str) -> str:
+    """Lower case with single spaces: matching is case-insensitive, so storage is too."""
+    return " ".join((term or "").split()).lower()

@@ -216,3 +216,9 @@ OUTBOUND_ALLOWLIST = env.list("OUTBOUND_ALLOWLIST", default=["127.0.0.1", "local
 # --- Moderation ------------------------------------------------------------------------------
 MODERATION_REVIEW_TERMS = env.list("MODERATION_REVIEW_TERMS", default=[])
 MODERATION_BLOCKED_TERMS = env.list("MODERATION_BLOCKED_TERMS", default=[])
+# Comma-separated, case-insensitive; terms staff add in admin (ModerationTerm) apply as well.
+
+# --- Audit log -------------------------------------------------------------------------------
+# How many reverse proxies in front of Django append to X-Forwarded-For. 0 trusts only
+# REMOTE_ADDR, because a client can write any X-Forwarded-For it likes (accounts/audit.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
