@@ -24,3 +24,19 @@ def add_member(tenant: Tenant, user: User, role: str = Role.MEMBER) -> Membershi
 
 def make_api_key(tenant: Tenant, name: str = "test key", **fields) -> tuple[ApiKey, str]:
     return ApiKey.issue(tenant, name, **fields)
+
+
+def make_generation(tenant: Tenant, **fields):
+    """A Generation row as the create service would insert it (no money held: see fund/hold)."""
+    from generations.models import Generation
+
+    fields.setdefault("provider", "sandbox")
+    fields.setdefault("prompt", "A cat yawning at the camera")
+    return Generation.objects.create(tenant=tenant, **fields)
+
+
+def fund(tenant: Tenant, credits: int):
+    """Grant `credits` to the tenant through billing (a real ledger entry)."""
+    from billing.services import grant
+
+    return grant(tenant, credits, note="test funds")
