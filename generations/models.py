@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 import secrets
 
 from django.conf import settings
@@ -86,6 +88,11 @@ class Generation(models.Model):
 
     callback_token = models.CharField(max_length=64, unique=True, default=new_callback_token)
     submit_attempts = models.PositiveIntegerField(default=0)
+    # Set (and committed) just before the create call goes to the provider, cleared once its
+    # outcome is saved. Still set on a pending row later means the worker died mid-call or the
+    # call timed out after sending: a task may exist upstream, so the job is never resubmitted
+    # blindly; tasks.poll_due() resolves it (docs/lifecycle.md, "Lost submissions").
+    submission_started_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     poll_count = models.PositiveIntegerField(default=0)
     deadline = models.DateTimeField(null=True, blank=True)
@@ -160,3 +167,34 @@ class GenerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.generation_id} {self.kind}: {self.message}"
+
+    @classmethod
+    def record(cls, generation: Generation, kind: str, message: str, data: dict | None = None):
+        """Append one timeline entry; `data` is redacted first, so callers may pass raw payloads.
+
+        The callback token is blanked too: provider bodies echo the callback URL, and the token
+        is what lets a caller post to this job's callback URL.
+        """
+        if data:
+            text = json.dumps(redact(data), default=str).replace(generation.callback_token, "[token]")
+            data = json.loads(text)
+        return cls.objects.create(generation=generation, kind=kind, message=message[:500], data=data or None)
+
+
+# Keys whose values never reach the timeline: the admin and the tenant both read it.
+_SECRET_KEYS = re.compile(r"authorization|api[_-]?key|secret|token|password|signature|bearer", re.IGNORECASE)
+_SECRET_QUERY = re.compile(r"((?:api[_-]?key|key|token|secret|signature)=)[^&]*", re.IGNORECASE)
+_LONG_TEXT = 300  # data: URIs of images would bloat every event
+
+
+def redact(value):
+    """A copy of `value` without credentials, with very long strings (base64 images) shortened."""
+    if isinstance(value, dict):
+        return {k: "[redacted]" if _SECRET_KEYS.search(str(k)) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        value = _SECRET_QUERY.sub(r"\1[redacted]", value)
+        if len(value) > _LONG_TEXT:
+            return f"{value[:80]}… ({len(value)} characters)"
+    return value

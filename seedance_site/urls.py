@@ -10,6 +10,8 @@ handler500 = "seedance_site.api_errors.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Provider webhooks (CSRF-exempt, no session): /callbacks/<provider>/<token>/
+    path("callbacks/", include("generations.urls")),
     path("accounts/", include("accounts.urls")),
 ]
 

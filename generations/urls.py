@@ -1,0 +1,9 @@
+from django.urls import path
+
+from generations import callbacks
+
+app_name = "callbacks"
+
+urlpatterns = [
+    path("<slug:provider>/<str:token>/", callbacks.provider_callback, name="provider"),
+]
