@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "billing",
     "generations",
     "generations.webhooks",
+    "generations.sandbox",
 ]
 
 MIDDLEWARE = [
