@@ -12,7 +12,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Provider webhooks (CSRF-exempt, no session): /callbacks/<provider>/<token>/
     path("callbacks/", include("generations.urls")),
-    path("accounts/", include("accounts.urls")),
+    # Portal pages (server-rendered): /accounts/..., /keys/, /team/, /billing/, /, /generations/...
+    path("", include("accounts.urls")),
+    path("billing/", include("billing.urls")),
+    path("", include("generations.portal_urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,0 +1,204 @@
+"""Portal pages for accounts: sign up, teams and the switcher, API keys, team members."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.mail import send_mail
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import tenant_required
+from accounts.forms import (
+    ApiKeyForm,
+    InviteForm,
+    RemoveMemberForm,
+    RoleForm,
+    SignupForm,
+    TeamForm,
+    accept_invitation,
+    create_team,
+)
+from accounts.middleware import switch_tenant as set_session_tenant
+from accounts.models import ApiKey, Invitation, Membership
+
+# --- Sign up, teams, switcher -----------------------------------------------------------------
+
+
+def signup(request):
+    invitation = _open_invitation(request.GET.get("invite") or request.POST.get("invite"))
+    form = SignupForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        tenant = invitation.tenant if invitation else user.memberships.get().tenant
+        set_session_tenant(request, tenant.id)
+        messages.success(request, f"Welcome! You are in {tenant.name}.")
+        return redirect("generations:dashboard")
+    return render(request, "registration/signup.html", {"form": form, "invitation": invitation})
+
+
+@login_required
+def new_team(request):
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tenant = create_team(form.cleaned_data["name"], owner=request.user)
+        set_session_tenant(request, tenant.id)
+        messages.success(request, f"Created {tenant.name}. You are its owner.")
+        return redirect("generations:dashboard")
+    return render(request, "accounts/new_team.html", {"form": form})
+
+
+@login_required
+@require_POST
+def switch_tenant(request):
+    try:
+        tenant_id = int(request.POST.get("tenant", ""))
+    except ValueError:
+        tenant_id = 0
+    if not set_session_tenant(request, tenant_id):
+        raise Http404("No such team.")
+    target = request.POST.get("next") or request.headers.get("Referer") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    return redirect(target)
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+@tenant_required("manage_keys")
+def keys(request):
+    form = ApiKeyForm(request.POST or None)
+    new_key = secret = None
+    if request.method == "POST" and form.is_valid():
+        new_key, secret = form.issue(request.tenant, request.user)
+        # Rendered, not redirected: the secret must never be stored, not even in the session.
+        form = ApiKeyForm()
+    api_keys = ApiKey.objects.for_tenant(request.tenant).select_related("created_by")
+    context = {"form": form, "api_keys": api_keys, "new_key": new_key, "secret": secret}
+    return render(request, "accounts/keys.html", context, status=422 if form.errors else 200)
+
+
+@tenant_required("manage_keys")
+@require_POST
+def revoke_key(request, key_id: int):
+    key = get_object_or_404(ApiKey.objects.for_tenant(request.tenant), pk=key_id)
+    key.revoke()
+    messages.success(request, f"Revoked “{key.name}”. Requests with it now get 401.")
+    return redirect("accounts:keys")
+
+
+# --- Team -----------------------------------------------------------------------------------
+
+
+@tenant_required("manage_members")
+def team(request, invite_form=None, status=200):
+    members = Membership.objects.for_tenant(request.tenant).select_related("user").order_by("created")
+    invitations = [i for i in Invitation.objects.for_tenant(request.tenant) if i.is_open]
+    context = {
+        "members": members,
+        "invitations": invitations,
+        "invite_form": invite_form or InviteForm(actor=request.membership),
+        "role_choices": InviteForm(actor=request.membership).fields["role"].choices,
+        "owner_count": sum(1 for m in members if m.role == "owner"),
+    }
+    return render(request, "accounts/team.html", context, status=status)
+
+
+@tenant_required("manage_members")
+@require_POST
+def invite(request):
+    form = InviteForm(request.POST, actor=request.membership)
+    if not form.is_valid():
+        return team(request, invite_form=form, status=422)
+    invitation = form.save()
+    _send_invitation_email(request, invitation)
+    messages.success(request, f"Invitation sent to {invitation.email}. You can also copy the link below.")
+    return redirect("accounts:team")
+
+
+@tenant_required("manage_members")
+@require_POST
+def cancel_invitation(request, invitation_id: int):
+    invitation = get_object_or_404(Invitation.objects.for_tenant(request.tenant), pk=invitation_id)
+    invitation.delete()
+    messages.success(request, f"Cancelled the invitation for {invitation.email}.")
+    return redirect("accounts:team")
+
+
+@tenant_required("manage_members")
+@require_POST
+def change_role(request, membership_id: int):
+    target = get_object_or_404(Membership.objects.for_tenant(request.tenant), pk=membership_id)
+    form = RoleForm(request.POST, actor=request.membership, target=target)
+    if form.is_valid() and form.save():
+        messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
+    else:
+        messages.error(request, _first_error(form))
+    return redirect("accounts:team")
+
+
+@tenant_required("manage_members")
+@require_POST
+def remove_member(request, membership_id: int):
+    target = get_object_or_404(Membership.objects.for_tenant(request.tenant), pk=membership_id)
+    form = RemoveMemberForm(request.POST, actor=request.membership, target=target)
+    if not form.save():
+        messages.error(request, _first_error(form))
+        return redirect("accounts:team")
+    messages.success(request, f"Removed {target.user.email} from {request.tenant.name}.")
+    if target.user_id == request.user.id:
+        return redirect("generations:dashboard")
+    return redirect("accounts:team")
+
+
+def invitation(request, token: str):
+    """The emailed link: shows who invites whom, then joins the logged-in user."""
+    invitation = get_object_or_404(Invitation.objects.select_related("tenant", "invited_by"), token=token)
+    context = {"invitation": invitation}
+    if not invitation.is_open:
+        return render(request, "accounts/invitation.html", {**context, "closed": True}, status=410)
+    if not request.user.is_authenticated:
+        return render(request, "accounts/invitation.html", context)
+    if request.user.email.lower() != invitation.email.lower():
+        # The link is a secret, but it was addressed to one person: don't let it join someone else.
+        return render(request, "accounts/invitation.html", {**context, "wrong_user": True}, status=403)
+    if request.method == "POST":
+        accept_invitation(invitation, request.user)
+        set_session_tenant(request, invitation.tenant_id)
+        messages.success(request, f"You joined {invitation.tenant.name}.")
+        return redirect("generations:dashboard")
+    return render(request, "accounts/invitation.html", context)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _open_invitation(token: str | None) -> Invitation | None:
+    if not token:
+        return None
+    invitation = Invitation.objects.select_related("tenant").filter(token=token).first()
+    return invitation if invitation and invitation.is_open else None
+
+
+def _send_invitation_email(request, invitation: Invitation) -> None:
+    link = request.build_absolute_uri(reverse("accounts:invitation", args=[invitation.token]))
+    context = {"invitation": invitation, "link": link, "inviter": request.user}
+    send_mail(
+        subject=f"You are invited to {invitation.tenant.name} on Seedance Studio",
+        message=render_to_string("accounts/invitation_email.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        return str(errors[0])
+    return "That change is not allowed."

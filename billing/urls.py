@@ -1,0 +1,13 @@
+"""Portal billing pages, mounted at /billing/."""
+
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("ledger.csv", views.ledger_csv, name="ledger_csv"),
+    path("generations.csv", views.generations_csv, name="generations_csv"),
+]

@@ -1,0 +1,169 @@
+"""Portal billing page: balance, ledger, usage chart, CSV exports. Money never moves here."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.decorators import tenant_required
+from billing import services
+from generations.models import Generation
+
+LEDGER_PAGE = 50
+# Every role may read the bill: members need to see why a generation was refused for lack of
+# credits. Nothing on these pages changes money (grants and purchases happen in staff admin).
+READ_PERMISSION = "view"
+
+
+@tenant_required(READ_PERMISSION)
+def overview(request):
+    entries = services.ledger(request.tenant)
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        entries = entries.filter(id__lt=int(before))
+    rows = list(entries[: LEDGER_PAGE + 1])
+    usage = services.usage_by_day(request.tenant, days=30)
+    context = {
+        "balance": services.balance(request.tenant),
+        "entries": rows[:LEDGER_PAGE],
+        "older": rows[LEDGER_PAGE - 1].id if len(rows) > LEDGER_PAGE else None,
+        "chart": usage_chart(usage),
+        "usage_total": sum(credits for _, credits in usage),
+    }
+    return render(request, "billing/overview.html", context)
+
+
+# --- Usage chart -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    day: date
+    credits: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    peak: int
+    baseline: float
+    labels: list[tuple[float, str]]  # (x, text) under a few bars
+
+
+def usage_chart(usage: list[tuple[date, int]], width: int = 720, height: int = 180) -> Chart:
+    """Geometry for a server-rendered SVG bar chart of credits per day (no JS chart library)."""
+    top, bottom = 16, 22  # room for the peak label and the date labels
+    plot = height - top - bottom
+    peak = max((credits for _, credits in usage), default=0)
+    slot = width / max(len(usage), 1)
+    bars = []
+    for i, (day, credits) in enumerate(usage):
+        bar_height = plot * credits / peak if peak else 0
+        # A sliver for non-zero days, so a tiny spend next to a big one is still visible.
+        if credits and bar_height < 2:
+            bar_height = 2
+        bars.append(
+            Bar(
+                x=round(i * slot + slot * 0.15, 2),
+                y=round(top + plot - bar_height, 2),
+                width=round(slot * 0.7, 2),
+                height=round(bar_height, 2),
+                day=day,
+                credits=credits,
+            )
+        )
+    step = 7 if len(usage) > 10 else 1
+    labels = [(round(b.x + b.width / 2, 2), b.day.strftime("%b %-d")) for b in bars[::-1][::step]]
+    return Chart(width=width, height=height, bars=bars, peak=peak, baseline=top + plot, labels=labels)
+
+
+# --- CSV exports -----------------------------------------------------------------------------
+
+
+class _Echo:
+    """csv.writer target that hands each row back instead of buffering the whole file."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _text(value: str) -> str:
+    # Spreadsheets run cells starting with = + - @ as formulas; a quote keeps prompts as text.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _stamp() -> str:
+    return timezone.now().strftime("%Y%m%d")
+
+
+@tenant_required(READ_PERMISSION)
+def ledger_csv(request):
+    entries = services.ledger(request.tenant).iterator(chunk_size=2000)
+    rows = (
+        [
+            e.created_at.isoformat(),
+            e.kind,
+            e.amount,
+            e.balance_after,
+            e.generation_id or "",
+            e.actor.email if e.actor else "",
+            _text(e.note),
+        ]
+        for e in entries
+    )
+    header = ["created_at", "kind", "amount", "balance_after", "generation", "actor", "note"]
+    return _csv_response(f"ledger-{request.tenant.slug}-{_stamp()}.csv", header, rows)
+
+
+GENERATION_COLUMNS = [
+    "id",
+    "created_at",
+    "status",
+    "provider",
+    "prompt",
+    "aspect_ratio",
+    "resolution",
+    "duration",
+    "generate_audio",
+    "quoted",
+    "charged",
+    "finished_at",
+]
+
+
+@tenant_required(READ_PERMISSION)
+def generations_csv(request):
+    # values_list + iterator: 100 000 rows stream in chunks without building model instances.
+    values = (
+        Generation.objects.for_tenant(request.tenant)
+        .order_by("-created_at", "-id")
+        .values_list(*GENERATION_COLUMNS)
+        .iterator(chunk_size=2000)
+    )
+    prompt = GENERATION_COLUMNS.index("prompt")
+    rows = (row[:prompt] + (_text(row[prompt]),) + row[prompt + 1 :] for row in values)
+    return _csv_response(f"generations-{request.tenant.slug}-{_stamp()}.csv", GENERATION_COLUMNS, rows)

@@ -1,0 +1,221 @@
+"""Portal forms for generations: the New generation form and the History filters.
+
+Field names are the API body's (prompt, provider, aspect_ratio, ...), so the form, the API and
+"duplicate as new" links all speak one vocabulary.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+from django import forms
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from accounts.models import Tenant, User
+from generations.api.images import MAX_BYTES, sniff_type
+from generations.models import Generation, Status
+from generations.spec import (
+    ASPECT_RATIOS,
+    AUTO_DURATION,
+    MAX_DURATION,
+    MIN_DURATION,
+    PROMPT_MAX,
+    PROMPT_MIN,
+    RESOLUTIONS,
+    GenerationSpec,
+)
+
+DURATION_CHOICES = [(AUTO_DURATION, "Auto (model chooses)")] + [
+    (s, f"{s} seconds") for s in range(MIN_DURATION, MAX_DURATION + 1)
+]
+# Uploaded frames live under this storage folder with unguessable names, because providers
+# fetch them without logging in (generations.views.frame serves them).
+FRAMES_DIR = "frames"
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    from generations import providers  # the registry reads settings; imported when the form is built
+
+    return [("auto", "Auto (first provider that fits)")] + [
+        (adapter.slug, adapter.slug) for adapter in providers.enabled_adapters()
+    ]
+
+
+class GenerationForm(forms.Form):
+    prompt = forms.CharField(
+        min_length=PROMPT_MIN,
+        max_length=PROMPT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5, "data-counter": "#prompt-counter"}),
+        help_text="Describe the shot: subject, action, camera, light.",
+    )
+    provider = forms.ChoiceField(initial="auto")
+    aspect_ratio = forms.ChoiceField(
+        label="Aspect ratio", choices=[(r, r) for r in ASPECT_RATIOS], initial="16:9"
+    )
+    resolution = forms.ChoiceField(choices=[(r, r) for r in RESOLUTIONS], initial="720p")
+    duration = forms.TypedChoiceField(choices=DURATION_CHOICES, coerce=int, initial=8)
+    generate_audio = forms.BooleanField(label="Generate audio", required=False)
+    camera_fixed = forms.BooleanField(label="Fixed camera", required=False)
+    watermark = forms.BooleanField(label="Watermark", required=False)
+    seed = forms.IntegerField(
+        required=False,
+        min_value=-1,
+        max_value=2**32 - 1,
+        help_text="Optional; the same seed repeats a result.",
+    )
+    first_frame = forms.FileField(
+        label="First frame", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
+    last_frame = forms.FileField(
+        label="Last frame", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
+    # "Duplicate as new" carries the original's frames (URLs or data: URIs) in these.
+    first_frame_url = forms.CharField(required=False, widget=forms.HiddenInput)
+    last_frame_url = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = provider_choices()
+
+    @classmethod
+    def initial_from(cls, generation: Generation) -> dict:
+        """Initial data that repeats `generation` ("duplicate as new")."""
+        return {
+            "prompt": generation.prompt,
+            "provider": generation.requested_provider,
+            "aspect_ratio": generation.aspect_ratio,
+            "resolution": generation.resolution,
+            "duration": generation.duration,
+            "generate_audio": generation.generate_audio,
+            "camera_fixed": generation.camera_fixed,
+            "watermark": generation.watermark,
+            "seed": generation.seed,
+            "first_frame_url": generation.first_frame,
+            "last_frame_url": generation.last_frame,
+        }
+
+    def _clean_image(self, name: str):
+        upload = self.cleaned_data.get(name)
+        if not upload:
+            return None
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(f"Images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
+        head = upload.read(16)
+        upload.seek(0)
+        if sniff_type(head) is None:
+            raise forms.ValidationError("Upload a PNG, JPEG or WebP image.")
+        return upload
+
+    def clean_first_frame(self):
+        return self._clean_image("first_frame")
+
+    def clean_last_frame(self):
+        return self._clean_image("last_frame")
+
+    def clean(self):
+        data = super().clean()
+        has_first = data.get("first_frame") or data.get("first_frame_url")
+        has_last = data.get("last_frame") or data.get("last_frame_url")
+        if has_last and not has_first:
+            self.add_error("last_frame", "A last frame needs a first frame too.")
+        return data
+
+    def build_spec(self, tenant: Tenant) -> tuple[GenerationSpec, list[str]]:
+        """The spec to create, and the storage names of frames saved for it (to delete on refusal)."""
+        data = self.cleaned_data
+        saved: list[str] = []
+        images = {}
+        for role in ("first_frame", "last_frame"):
+            upload = data.get(role)
+            if upload:
+                images[role], name = store_frame(upload, tenant, data["provider"])
+                if name:
+                    saved.append(name)
+            else:
+                images[role] = data.get(f"{role}_url") or None
+        spec = GenerationSpec(
+            prompt=data["prompt"],
+            aspect_ratio=data["aspect_ratio"],
+            resolution=data["resolution"],
+            duration=data["duration"],
+            generate_audio=data["generate_audio"],
+            camera_fixed=data["camera_fixed"],
+            watermark=data["watermark"],
+            seed=data["seed"],
+            **images,
+        )
+        return spec, saved
+
+
+def store_frame(upload, tenant: Tenant, provider_slug: str) -> tuple[str, str | None]:
+    """Save an uploaded frame; return what the provider gets (URL or data: URI) and the storage name.
+
+    A named provider that takes base64 images gets a data: URI (nothing to fetch, works from a
+    laptop); everything else gets an absolute URL on SITE_URL, which the provider must reach.
+    """
+    content = upload.read()
+    kind = sniff_type(content[:16]) or "png"
+    if provider_slug != "auto" and _takes_base64(provider_slug):
+        return f"data:image/{kind};base64,{base64.b64encode(content).decode()}", None
+    ext = "jpg" if kind == "jpeg" else kind
+    name = default_storage.save(f"{FRAMES_DIR}/{tenant.pk}/{uuid.uuid4().hex}.{ext}", ContentFile(content))
+    path = reverse("generations:frame", args=[name.removeprefix(f"{FRAMES_DIR}/")])
+    return f"{settings.SITE_URL}{path}", name
+
+
+def _takes_base64(provider_slug: str) -> bool:
+    from generations import providers
+
+    return providers.get_adapter(provider_slug).capabilities.base64_images
+
+
+class HistoryFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search prompts",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search prompts…"}),
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
+    provider = forms.ChoiceField(required=False)
+    created_by = forms.TypedChoiceField(label="Created by", required=False, coerce=int, empty_value=None)
+    created_after = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_before = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "Any provider")] + [
+            (slug, slug) for slug in settings.PROVIDER_ORDER
+        ]
+        members = User.objects.filter(memberships__tenant=tenant).order_by("email").values_list("id", "email")
+        self.fields["created_by"].choices = [("", "Anyone"), *members]
+
+    def filter(self, queryset):
+        """Apply the valid filters to `queryset`; invalid ones are shown as errors and ignored."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("q"):
+            queryset = queryset.filter(prompt__icontains=data["q"])
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        if data.get("provider"):
+            queryset = queryset.filter(provider=data["provider"])
+        if data.get("created_by"):
+            queryset = queryset.filter(created_by_user_id=data["created_by"])
+        # Whole UTC days, as datetime ranges so the (tenant, created_at) index still serves them.
+        if data.get("created_after"):
+            queryset = queryset.filter(created_at__gte=_day_start(data["created_after"]))
+        if data.get("created_before"):
+            queryset = queryset.filter(created_at__lt=_day_start(data["created_before"] + timedelta(days=1)))
+        return queryset
+
+
+def _day_start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

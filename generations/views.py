@@ -1,0 +1,236 @@
+"""Portal pages for generations: dashboard, history, new, detail (with live status), webhooks."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import replace
+
+from django.contrib import messages
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import tenant_required
+from billing import services as billing
+from billing.errors import InsufficientCredits
+from generations import services
+from generations.forms import FRAMES_DIR, GenerationForm, HistoryFilterForm
+from generations.models import Generation, Status
+from generations.spec import GenerationSpec, SpecError
+from seedance_site.errors import DomainError
+
+PAGE_SIZE = 25
+
+
+def _generations(request):
+    """The one queryset every page starts from: the current tenant's generations."""
+    return Generation.objects.for_tenant(request.tenant)
+
+
+def _get_generation(request, generation_id: str) -> Generation:
+    # Another tenant's id is a 404, never a 403: ids must not leak across tenants.
+    return get_object_or_404(_generations(request), pk=generation_id)
+
+
+# --- Dashboard -------------------------------------------------------------------------------
+
+
+@tenant_required("view")
+def dashboard(request):
+    recent = list(_generations(request).select_related("created_by_user")[:5])
+    context = {
+        "balance": billing.balance(request.tenant),
+        "recent": recent,
+        "open_count": _generations(request).open().count(),
+    }
+    return render(request, "generations/dashboard.html", context)
+
+
+# --- History ---------------------------------------------------------------------------------
+
+
+@tenant_required("view")
+def history(request):
+    """Newest first, keyset-paginated ("load more" after the last id): no COUNT(*), any depth."""
+    filters = HistoryFilterForm(request.GET, tenant=request.tenant)
+    queryset = filters.filter(_generations(request)).select_related("created_by_user", "created_by_key")
+    after = request.GET.get("after")
+    if after:
+        anchor = _generations(request).filter(pk=after).values_list("created_at", flat=True).first()
+        if anchor is not None:
+            # (created_at, id) is the sort order; ties on created_at fall back to the id.
+            queryset = queryset.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, id__lt=after))
+    rows = list(queryset[: PAGE_SIZE + 1])
+    has_more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "filters": filters,
+        "generations": rows,
+        "next_after": rows[-1].id if has_more else None,
+        "query": query.urlencode(),
+        "filtered": any(v for k, v in request.GET.items() if k != "after"),
+    }
+    if request.htmx and after:
+        return render(request, "generations/_history_rows.html", context)
+    return render(request, "generations/history.html", context)
+
+
+# --- New --------------------------------------------------------------------------------------
+
+
+@tenant_required("create")
+def new(request):
+    if request.method == "POST":
+        form = GenerationForm(request.POST, request.FILES)
+        if form.is_valid():
+            generation = _create(request, form)
+            if generation is not None:
+                messages.success(request, "Generation started. This page updates itself as it runs.")
+                return redirect("generations:detail", generation.id)
+        status = 402 if getattr(form, "insufficient", None) else 422
+        return render(request, "generations/new.html", _new_context(request, form), status=status)
+
+    initial = {}
+    if request.GET.get("from"):
+        initial = GenerationForm.initial_from(_get_generation(request, request.GET["from"]))
+    form = GenerationForm(initial=initial)
+    return render(request, "generations/new.html", _new_context(request, form))
+
+
+def _create(request, form: GenerationForm) -> Generation | None:
+    """Create the generation, or put the refusal next to the fields and return None."""
+    form.insufficient = None
+    spec, saved_frames = form.build_spec(request.tenant)
+    try:
+        return services.create_generation(
+            request.tenant, spec=spec, provider=form.cleaned_data["provider"], user=request.user
+        )
+    except SpecError as error:
+        for field, message in error.errors.items():
+            form.add_error(field if field in form.fields else None, f"{message}")
+    except InsufficientCredits as error:
+        form.insufficient = error.details
+    except DomainError as error:
+        form.add_error(None, error.message)
+    # Refused: nothing was created, so the frames uploaded for it go too.
+    for name in saved_frames:
+        default_storage.delete(name)
+    return None
+
+
+def _new_context(request, form: GenerationForm) -> dict:
+    return {
+        "form": form,
+        "quote": _quote_for(form.data if form.is_bound else None, form),
+        "insufficient": getattr(form, "insufficient", None),
+    }
+
+
+@tenant_required("create")
+def quote(request):
+    """The live price of the form as it stands (htmx partial; no credits are held)."""
+    form = GenerationForm(request.GET or request.POST)
+    return render(request, "generations/_quote.html", {"quote": _quote_for(form.data, form)})
+
+
+def _quote_for(data, form: GenerationForm) -> dict:
+    """{"credits", "seconds", "available"} or {"error"} for the price part of the form."""
+    source = data or {name: field.initial for name, field in form.fields.items()}
+    if not data and form.initial:
+        source = {**source, **form.initial}
+    provider = source.get("provider") or "auto"
+    try:
+        duration = int(source.get("duration") or 8)
+    except (TypeError, ValueError):
+        return {"error": "Choose a duration."}
+    # The prompt does not change the price; a placeholder keeps an empty form priceable.
+    spec = replace(
+        GenerationSpec(prompt="price"),
+        resolution=source.get("resolution") or "720p",
+        duration=duration,
+        generate_audio=_checked(source.get("generate_audio")),
+    )
+    try:
+        result = billing.quote(spec, provider)
+    except DomainError as error:
+        return {"error": error.message}
+    return {"credits": result.credits, "seconds": result.seconds, "audio": spec.generate_audio}
+
+
+def _checked(value) -> bool:
+    return value not in (None, "", False, "false", "off", "0")
+
+
+# --- Detail ----------------------------------------------------------------------------------
+
+
+@tenant_required("view")
+def detail(request, generation_id: str):
+    generation = _get_generation(request, generation_id)
+    return render(request, "generations/detail.html", _detail_context(generation))
+
+
+@tenant_required("view")
+def live(request, generation_id: str):
+    """The self-refreshing part of the detail page; it stops polling once the job is terminal."""
+    generation = _get_generation(request, generation_id)
+    return render(request, "generations/_live.html", _detail_context(generation))
+
+
+def _detail_context(generation: Generation) -> dict:
+    return {"generation": generation, "events": list(generation.events.all())}
+
+
+@tenant_required("create")
+@require_POST
+def cancel(request, generation_id: str):
+    generation = _get_generation(request, generation_id)
+    try:
+        services.cancel(generation, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Cancelled. The held credits are back in your balance.")
+    return redirect("generations:detail", generation.id)
+
+
+@tenant_required("view")
+def video(request, generation_id: str):
+    """Our mirrored copy of the result, to the tenant only; ?download=1 saves it as a file."""
+    generation = _get_generation(request, generation_id)
+    if not generation.video_file:
+        raise Http404("No video yet.")
+    download = request.GET.get("download") == "1"
+    return FileResponse(
+        generation.video_file.open("rb"),
+        as_attachment=download,
+        filename=f"{generation.id}.mp4",
+        content_type="video/mp4",
+    )
+
+
+def frame(request, name: str):
+    """Uploaded first/last frames, public by unguessable name: providers fetch them unauthenticated."""
+    path = f"{FRAMES_DIR}/{name}"
+    try:
+        if ".." in name or not default_storage.exists(path):
+            raise Http404("No such frame.")
+    except SuspiciousFileOperation:
+        raise Http404("No such frame.") from None
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+
+@tenant_required("manage_webhooks")
+def webhooks(request):
+    # Customer webhooks (endpoint, secret, deliveries) arrive with the webhooks issue; until
+    # then the page explains what will be here and points at the per-generation callback_url.
+    return render(request, "generations/webhooks.html", {"statuses": Status})

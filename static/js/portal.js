@@ -1,0 +1,51 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Copy buttons: <button data-copy="#selector">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text.trim()).then(done);
+    } else {
+      // Plain-HTTP development servers have no clipboard API: select the text instead.
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected */ }
+    }
+  });
+
+  // Character counters: <textarea data-counter="#counter" minlength maxlength>.
+  function updateCounter(field) {
+    var counter = document.querySelector(field.getAttribute("data-counter"));
+    if (!counter) return;
+    var n = field.value.length;
+    var min = parseInt(field.getAttribute("minlength") || "0", 10);
+    var max = parseInt(field.getAttribute("maxlength") || "0", 10);
+    counter.textContent = n + " / " + max;
+    counter.classList.toggle("bad", n < min || (max && n > max));
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-counter]")) updateCounter(event.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-counter]").forEach(updateCounter);
+  });
+
+  // Tenant switcher: submit on change (the form has a button for no-JS users).
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
+  });
+})();
