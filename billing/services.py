@@ -220,9 +220,11 @@ def hold(tenant: Tenant, amount: int, generation: Generation, api_key: ApiKey | 
         if api_key is not None and api_key.monthly_credit_limit is not None:
             _check_key_cap(api_key, amount)
 
-        reserved = CreditAccount.objects.filter(tenant=tenant, balance__gte=F("held") + amount).update(
-            held=F("held") + amount, updated_at=timezone.now()
-        )
+        # The conditional UPDATE is the whole race-free check: it locks the account row, and
+        # a racing hold re-evaluates the WHERE after ours commits. A free job reserves nothing.
+        reserved = amount == 0 or CreditAccount.objects.filter(
+            tenant=tenant, balance__gte=F("held") + amount
+        ).update(held=F("held") + amount, updated_at=timezone.now())
         if not reserved:
             raise InsufficientCredits(required=amount, available=balance(tenant).available)
         try:

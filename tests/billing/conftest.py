@@ -1,0 +1,13 @@
+import pytest
+
+from billing.services import reconcile
+
+
+@pytest.fixture
+def books_agree():
+    """Call with a tenant: fails with the reason when its ledger, balance and holds disagree."""
+
+    def check(tenant):
+        assert reconcile(tenant) == []
+
+    return check

@@ -1,0 +1,73 @@
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from billing.models import LedgerEntry, PriceRule
+from billing.services import balance
+from tests.factories import fund, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(make_user("staff@example.org", is_staff=True, is_superuser=True))
+    return client
+
+
+def grant_action(tenants, **form):
+    return {"action": "grant_credits", ACTION_CHECKBOX_NAME: [t.pk for t in tenants], **form}
+
+
+def test_the_grant_action_asks_for_an_amount_and_a_note(staff_client, tenant):
+    url = reverse("admin:accounts_tenant_changelist")
+    r = staff_client.post(url, grant_action([tenant], index="0"))
+    assert r.status_code == 200
+    assert b'name="amount"' in r.content and b'name="note"' in r.content
+    assert not LedgerEntry.objects.exists()
+
+
+def test_the_grant_action_grants_each_selected_tenant_once(staff_client, tenant, other_tenant):
+    url = reverse("admin:accounts_tenant_changelist")
+    r = staff_client.post(url, grant_action([tenant, other_tenant], amount="100", note="Beta", apply="1"))
+    assert r.status_code == 302
+    assert balance(tenant).balance == 100 and balance(other_tenant).balance == 100
+    entry = LedgerEntry.objects.for_tenant(tenant).get()
+    assert (entry.actor.email, entry.note) == ("staff@example.org", "Beta")
+
+
+@pytest.mark.parametrize("form", [{"amount": "0", "note": "x"}, {"amount": "10", "note": ""}])
+def test_the_grant_action_refuses_a_bad_amount_or_a_missing_note(staff_client, tenant, form):
+    url = reverse("admin:accounts_tenant_changelist")
+    r = staff_client.post(url, grant_action([tenant], apply="1", **form))
+    assert r.status_code == 200  # the form again, with its errors
+    assert b"errorlist" in r.content
+    assert not LedgerEntry.objects.exists()
+
+
+def test_the_ledger_is_read_only_in_admin(staff_client, tenant):
+    entry = fund(tenant, 100)
+    assert (
+        staff_client.get(reverse("admin:billing_ledgerentry_changelist") + "?kind=grant").status_code == 200
+    )
+    assert staff_client.get(reverse("admin:billing_ledgerentry_add")).status_code == 403
+    r = staff_client.post(reverse("admin:billing_ledgerentry_change", args=[entry.pk]), {"amount": "999"})
+    assert r.status_code == 403
+    assert LedgerEntry.objects.get(pk=entry.pk).amount == 100
+
+
+def test_price_rules_are_editable_in_admin(staff_client):
+    rule = PriceRule.objects.get(provider="", resolution="720p")
+    r = staff_client.post(
+        reverse("admin:billing_pricerule_change", args=[rule.pk]),
+        {
+            "provider": "",
+            "resolution": "720p",
+            "millicredits_per_second": "5000",
+            "audio_factor": "3",
+            "active": "on",
+        },
+    )
+    assert r.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.millicredits_per_second, rule.audio_factor) == (5000, 3)

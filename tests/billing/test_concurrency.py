@@ -1,0 +1,123 @@
+"""Races on PostgreSQL row locks: many threads, one account. SQLite serialises every write
+transaction, so these only prove something on PostgreSQL."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from billing.errors import AlreadySettled, InsufficientCredits, KeySpendLimit
+from billing.models import CreditHold, LedgerEntry
+from billing.services import balance, capture, hold, release
+from seedance_site.errors import DomainError
+from tests.conftest import postgres_only
+from tests.factories import fund, make_api_key, make_generation
+
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def race(calls):
+    """Run each zero-argument call in its own thread, all released at once; return the outcomes
+    (the call's return value, or the DomainError class it raised), in call order."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = ["did not finish"] * len(calls)  # an unexpected error leaves this in place
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            with transaction.atomic():  # as the create view and apply_update call them
+                outcomes[i] = call()
+        except DomainError as exc:
+            outcomes[i] = type(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+class BalanceWatcher(threading.Thread):
+    """Reads the account over and over while a race runs and remembers the lowest values seen."""
+
+    def __init__(self, tenant):
+        super().__init__()
+        self.tenant, self.lowest_available, self.lowest_balance = tenant, None, None
+        self.done = threading.Event()
+
+    def run(self):
+        try:
+            while not self.done.is_set():
+                now = balance(self.tenant)
+                self.lowest_available = min(now.available, self.lowest_available or now.available)
+                self.lowest_balance = min(now.balance, self.lowest_balance or now.balance)
+        finally:
+            connection.close()
+
+
+def test_40_racing_holds_with_credits_for_10_let_exactly_10_through(tenant, books_agree):
+    fund(tenant, 100)
+    gens = [make_generation(tenant) for _ in range(40)]
+    watcher = BalanceWatcher(tenant)
+    watcher.start()
+    outcomes = race([lambda g=g: hold(tenant, 10, g) for g in gens])
+    watcher.done.set()
+    watcher.join()
+
+    assert outcomes.count(None) == 10
+    assert outcomes.count(InsufficientCredits) == 30
+    assert balance(tenant).as_dict() == {"balance": 100, "held": 100, "available": 0}
+    assert CreditHold.objects.filter(tenant=tenant).count() == 10
+    assert watcher.lowest_available >= 0 and watcher.lowest_balance >= 0
+    books_agree(tenant)
+
+
+def test_racing_capture_and_release_settle_each_generation_once(tenant, books_agree):
+    fund(tenant, 100)
+    gens = [make_generation(tenant) for _ in range(10)]
+    for gen in gens:
+        hold(tenant, 10, gen)
+
+    # For every generation two callbacks say "succeeded" and two polls say "failed", at once.
+    calls = []
+    for gen in gens:
+        calls += [lambda g=gen: capture(g, 6), lambda g=gen: capture(g, 6)]
+        calls += [lambda g=gen: release(g), lambda g=gen: release(g)]
+    outcomes = race(calls)
+
+    for n in range(len(gens)):
+        per_gen = outcomes[4 * n : 4 * n + 4]
+        assert per_gen.count(True) == 1, per_gen
+        assert set(per_gen) <= {True, False, AlreadySettled}
+    captured = CreditHold.objects.filter(state="captured").count()
+    assert LedgerEntry.objects.filter(kind="charge").count() == captured
+    assert balance(tenant).as_dict() == {
+        "balance": 100 - 6 * captured,
+        "held": 0,
+        "available": 100 - 6 * captured,
+    }
+    books_agree(tenant)
+
+
+def test_racing_captures_of_one_generation_charge_it_once(tenant, books_agree):
+    fund(tenant, 100)
+    gen = make_generation(tenant)
+    hold(tenant, 32, gen)
+    outcomes = race([lambda: capture(gen)] * 8)
+    assert outcomes.count(True) == 1 and outcomes.count(False) == 7
+    assert balance(tenant).balance == 68
+    books_agree(tenant)
+
+
+def test_racing_holds_on_a_capped_key_stop_at_the_cap(tenant, books_agree):
+    fund(tenant, 1000)
+    key, _ = make_api_key(tenant, monthly_credit_limit=50)
+    gens = [make_generation(tenant, created_by_key=key) for _ in range(20)]
+    outcomes = race([lambda g=g: hold(tenant, 10, g, api_key=key) for g in gens])
+    assert outcomes.count(None) == 5
+    assert outcomes.count(KeySpendLimit) == 15
+    assert balance(tenant).held == 50
+    books_agree(tenant)
