@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "billing",
     "generations",
+    "generations.api",
 ]
 
 MIDDLEWARE = [
@@ -184,15 +185,34 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "seedance_site.api_errors.api_exception_handler",
+    # Rates are read from API_THROTTLE_KEY / API_THROTTLE_TENANT below at request time.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "generations.api.throttles.PerKeyThrottle",
+        "generations.api.throttles.PerTenantThrottle",
+    ],
 }
+# Requests per API key and per tenant (all its keys together): "<n>/<sec|min|hour|day>".
+API_THROTTLE_KEY = env.str("API_THROTTLE_KEY", default="120/min")
+API_THROTTLE_TENANT = env.str("API_THROTTLE_TENANT", default="600/min")
+# How long an Idempotency-Key replays its first answer (Stripe: 24 h).
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# Largest JSON body the API reads: two 10 MB images as base64 data: URIs, plus the rest.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=28 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Seedance Studio API",
-    "DESCRIPTION": "Generate videos with Seedance 1.5 Pro through several providers, with prepaid credits.",
+    "DESCRIPTION": "Generate videos with Seedance 1.5 Pro through several providers, with prepaid credits. "
+    "Guide: docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, so they can say additionalProperties: false.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "generations.api.schema.add_retry_after_header",
+    ],
 }
 
 # --- Providers -------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ handler500 = "seedance_site.api_errors.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # REST API v1, the Kie-compatible surface, /api/schema/ and /api/docs/.
+    path("api/", include("generations.api.urls")),
     # Provider webhooks (CSRF-exempt, no session): /callbacks/<provider>/<token>/
     path("callbacks/", include("generations.urls")),
     # Portal pages (server-rendered): /accounts/..., /keys/, /team/, /billing/, /, /generations/...

@@ -1,0 +1,332 @@
+"""Request and response shapes of the REST API v1.
+
+Request serializers are strict: JSON types are not coerced ("8" is not 8, "true" is not
+true) and unknown fields are refused by name, so a typo never silently falls back to a
+default that costs money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from generations import providers
+from generations.api.images import ImageProblem, check_image
+from generations.api.links import result_url
+from generations.api.pagination import PageSerializer
+from generations.models import Generation, Status
+from generations.spec import (
+    ASPECT_RATIOS,
+    AUTO_DURATION,
+    MAX_DURATION,
+    MIN_DURATION,
+    PROMPT_MAX,
+    PROMPT_MIN,
+    RESOLUTIONS,
+    GenerationSpec,
+)
+
+DURATIONS = (AUTO_DURATION, *range(MIN_DURATION, MAX_DURATION + 1))
+SEED_MIN, SEED_MAX = -1, 2**32 - 1
+
+
+# --- Strict fields ------------------------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        # bool is an int in Python; in JSON it is not a number.
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+IMAGE_HELP = (
+    "An http(s) URL of a jpeg/png/webp image, or a data:image/...;base64 URI "
+    "(at most 10 MB, each side 300..6000 px, aspect ratio between 0.4 and 2.5)."
+)
+IMAGE_SCHEMA = {
+    "type": "string",
+    "maxLength": 14 * 1024 * 1024,
+    "pattern": r"^(https?://|data:image/(png|jpeg|jpg|webp);base64,)",
+    "description": IMAGE_HELP,
+}
+
+
+@extend_schema_field(IMAGE_SCHEMA)
+class ImageField(StrictCharField):
+    """One image, checked by generations.api.images."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            check_image(value)
+        except ImageProblem as problem:
+            raise serializers.ValidationError(str(problem)) from None
+        return value
+
+
+@extend_schema_field({**IMAGE_SCHEMA, "nullable": True})
+class OptionalImageField(ImageField):
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, required=False, default=None, **kwargs)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, naming each one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: "Unknown field." for name in unknown})
+        return super().to_internal_value(data)
+
+
+# --- Requests -----------------------------------------------------------------------------------
+
+
+class GenerationRequestSerializer(StrictSerializer):
+    """The body of POST /api/v1/generations and POST /api/v1/quotes; only `prompt` is required."""
+
+    prompt = StrictCharField(min_length=PROMPT_MIN, max_length=PROMPT_MAX, trim_whitespace=False)
+    provider = StrictChoiceField(choices=["auto"], default="auto")
+    aspect_ratio = StrictChoiceField(choices=ASPECT_RATIOS, default="16:9")
+    resolution = StrictChoiceField(choices=RESOLUTIONS, default="720p")
+    duration = StrictIntegerChoiceField(
+        choices=DURATIONS, default=8, help_text=f"Seconds; {AUTO_DURATION} lets the model choose."
+    )
+    generate_audio = StrictBooleanField(default=False)
+    camera_fixed = StrictBooleanField(default=False)
+    seed = StrictIntegerField(min_value=SEED_MIN, max_value=SEED_MAX, allow_null=True, default=None)
+    watermark = StrictBooleanField(default=False)
+    first_frame = OptionalImageField()
+    last_frame = OptionalImageField()
+    callback_url = serializers.URLField(
+        max_length=2000,
+        allow_null=True,
+        default=None,
+        help_text="Receives the generation JSON (signed) when its status changes.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only providers that are switched on may be asked for by name.
+        self.fields["provider"].choices = ["auto", *(a.slug for a in providers.enabled_adapters())]
+
+    def validate(self, attrs):
+        if attrs.get("last_frame") and not attrs.get("first_frame"):
+            raise serializers.ValidationError({"last_frame": "needs a first_frame too."})
+        return attrs
+
+    def spec(self) -> GenerationSpec:
+        data = self.validated_data
+        return GenerationSpec(**{name: data[name] for name in GenerationSpec.__dataclass_fields__})
+
+
+class GenerationFilterSerializer(PageSerializer):
+    """Query parameters of GET /api/v1/generations."""
+
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    provider = serializers.CharField(max_length=20, required=False)
+    created_after = serializers.DateTimeField(required=False, help_text="ISO 8601; inclusive.")
+    created_before = serializers.DateTimeField(required=False, help_text="ISO 8601; exclusive.")
+
+    def filter(self, queryset):
+        data = self.validated_data
+        if "status" in data:
+            queryset = queryset.filter(status=data["status"])
+        if "provider" in data:
+            queryset = queryset.filter(provider=data["provider"])
+        if "created_after" in data:
+            queryset = queryset.filter(created_at__gte=data["created_after"])
+        if "created_before" in data:
+            queryset = queryset.filter(created_at__lt=data["created_before"])
+        return queryset
+
+
+# --- Responses ----------------------------------------------------------------------------------
+
+
+class CostSerializer(serializers.Serializer):
+    quoted = serializers.IntegerField(help_text="Credits quoted at creation.")
+    held = serializers.IntegerField(help_text="Credits reserved while the job runs.")
+    charged = serializers.IntegerField(help_text="Credits finally taken (0 unless it succeeded).")
+
+
+class GenerationErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+def _shown_image(value: str) -> str | None:
+    # Echoing a 10 MB data: URI in every list item would make history pages huge.
+    if not value:
+        return None
+    if value.startswith("data:"):
+        head, _, payload = value.partition(",")
+        return f"{head},[{len(payload)} base64 characters omitted]"
+    return value
+
+
+class GenerationSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Opaque id, e.g. gen_01jd3...")
+    status = serializers.ChoiceField(choices=Status.choices)
+    provider = serializers.CharField(help_text="The provider the job runs on.")
+    prompt = serializers.CharField()
+    first_frame = serializers.SerializerMethodField(
+        help_text="The image URL sent; data: URIs are shown without their payload."
+    )
+    last_frame = serializers.SerializerMethodField(help_text="As first_frame.")
+    aspect_ratio = serializers.CharField()
+    resolution = serializers.CharField()
+    duration = serializers.IntegerField(help_text=f"Seconds; {AUTO_DURATION} = chosen by the model.")
+    generate_audio = serializers.BooleanField()
+    camera_fixed = serializers.BooleanField()
+    seed = serializers.IntegerField(allow_null=True)
+    watermark = serializers.BooleanField()
+    callback_url = serializers.SerializerMethodField()
+    cost = serializers.SerializerMethodField()
+    video_url = serializers.SerializerMethodField(
+        help_text="Our copy of the video (needs the API key); null until it is ready."
+    )
+    last_frame_url = serializers.SerializerMethodField(help_text="Our copy of the last frame, if any.")
+    error = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_first_frame(self, generation: Generation) -> str | None:
+        return _shown_image(generation.first_frame)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_last_frame(self, generation: Generation) -> str | None:
+        return _shown_image(generation.last_frame)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_callback_url(self, generation: Generation) -> str | None:
+        return generation.callback_url or None
+
+    @extend_schema_field(CostSerializer)
+    def get_cost(self, generation: Generation) -> dict:
+        return {"quoted": generation.quoted, "held": generation.held, "charged": generation.charged}
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_video_url(self, generation: Generation) -> str | None:
+        return result_url(generation, "video")
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_last_frame_url(self, generation: Generation) -> str | None:
+        return result_url(generation, "last_frame")
+
+    @extend_schema_field(GenerationErrorSerializer(allow_null=True))
+    def get_error(self, generation: Generation) -> dict | None:
+        if not (generation.error_code or generation.error_message):
+            return None
+        return {"code": generation.error_code or "error", "message": generation.error_message}
+
+
+class QuoteSerializer(serializers.Serializer):
+    provider = serializers.CharField(help_text="The provider the quote is for (auto resolved).")
+    credits = serializers.IntegerField(help_text="What a create with this body would hold.")
+    seconds = serializers.IntegerField(
+        help_text="Seconds priced (the longest possible when duration is auto)."
+    )
+    rate = serializers.IntegerField(help_text="Price per second before the audio factor, in rate_unit.")
+    rate_unit = serializers.CharField(help_text="millicredits_per_second")
+    audio_factor = serializers.IntegerField(help_text="1 without audio.")
+    available = serializers.IntegerField(help_text="The tenant's available credits now.")
+
+
+class BalanceSerializer(serializers.Serializer):
+    balance = serializers.IntegerField()
+    held = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="balance - held: what new generations may use.")
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="grant, purchase, charge, refund or adjustment.")
+    amount = serializers.IntegerField(help_text="Signed credits.")
+    balance_after = serializers.IntegerField()
+    generation = serializers.CharField(source="generation_id", allow_null=True)
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CapabilitiesSerializer(serializers.Serializer):
+    aspect_ratios = serializers.ListField(child=serializers.CharField())
+    resolutions = serializers.ListField(child=serializers.CharField())
+    durations = serializers.ListField(child=serializers.IntegerField())
+    auto_duration = serializers.BooleanField()
+    max_images = serializers.IntegerField()
+    image_roles = serializers.ListField(child=serializers.CharField())
+    base64_images = serializers.BooleanField()
+    audio = serializers.BooleanField()
+    seed = serializers.BooleanField()
+    camera_fixed = serializers.BooleanField()
+    watermark = serializers.BooleanField()
+    callbacks = serializers.BooleanField()
+    cancel = serializers.BooleanField()
+    prompt_max = serializers.IntegerField()
+
+
+class ProviderSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    capabilities = CapabilitiesSerializer()
+
+
+class GenerationPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous (newer) page, or null.")
+    results = GenerationSerializer(many=True)
+
+
+class LedgerPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = LedgerEntrySerializer(many=True)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField(help_text="Per field messages, or numbers such as required/available.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()

@@ -1,0 +1,23 @@
+"""Mounted at /api/ by seedance_site/urls.py."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from generations.api import kie, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("v1/generations", views.GenerationsView.as_view(), name="generations"),
+    path("v1/generations/<str:generation_id>", views.GenerationView.as_view(), name="generation"),
+    path("v1/generations/<str:generation_id>/cancel", views.CancelView.as_view(), name="generation-cancel"),
+    path("v1/quotes", views.QuoteView.as_view(), name="quotes"),
+    path("v1/balance", views.BalanceView.as_view(), name="balance"),
+    path("v1/ledger", views.LedgerView.as_view(), name="ledger"),
+    path("v1/providers", views.ProvidersView.as_view(), name="providers"),
+    # Kie-compatible surface (seed 000's paths).
+    path("v1/jobs/createTask", kie.CreateTaskView.as_view(), name="kie-create-task"),
+    path("v1/jobs/recordInfo", kie.RecordInfoView.as_view(), name="kie-record-info"),
+]

@@ -1,0 +1,221 @@
+"""REST API v1 views: authenticate (DRF), validate (serializers), call a service, answer.
+
+Every query starts from the API key's tenant, so another tenant's id is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import services as billing
+from generations import providers
+from generations import services as lifecycle
+from generations.api import idempotency
+from generations.api.pagination import NewestFirstPagination, PageSerializer
+from generations.api.parsers import LimitedJSONParser
+from generations.api.schema import errors
+from generations.api.serializers import (
+    BalanceSerializer,
+    GenerationFilterSerializer,
+    GenerationPageSerializer,
+    GenerationRequestSerializer,
+    GenerationSerializer,
+    LedgerEntrySerializer,
+    LedgerPageSerializer,
+    ProviderSerializer,
+    QuoteSerializer,
+)
+from generations.models import Generation
+
+CREATE_EXAMPLE = OpenApiExample(
+    "text to video",
+    request_only=True,
+    value={
+        "prompt": "A cat yawning at the camera",
+        "provider": "auto",
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+        "duration": 8,
+        "generate_audio": False,
+    },
+)
+GENERATION_EXAMPLE = OpenApiExample(
+    "a new generation",
+    response_only=True,
+    value={
+        "id": "gen_01jd3q7m2k8r5t0v9w4x6y1z3a",
+        "status": "pending",
+        "provider": "kie",
+        "prompt": "A cat yawning at the camera",
+        "first_frame": None,
+        "last_frame": None,
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+        "duration": 8,
+        "generate_audio": False,
+        "camera_fixed": False,
+        "seed": None,
+        "watermark": False,
+        "callback_url": None,
+        "cost": {"quoted": 32, "held": 32, "charged": 0},
+        "video_url": None,
+        "last_frame_url": None,
+        "error": None,
+        "created_at": "2026-01-05T10:00:00Z",
+        "started_at": None,
+        "finished_at": None,
+    },
+)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Makes the create safe to retry: the same key with the same body within 24 h returns the "
+    "first response again and creates nothing; with another body it is a 409.",
+)
+ID_PARAMETER = OpenApiParameter(
+    "generation_id", str, OpenApiParameter.PATH, description="The generation id (gen_...)."
+)
+
+
+class ApiView(APIView):
+    parser_classes = [LimitedJSONParser]
+
+    @property
+    def tenant(self):
+        return self.request.auth.tenant
+
+    def get_generation(self, generation_id: str) -> Generation:
+        return get_object_or_404(Generation.objects.for_tenant(self.tenant), pk=generation_id)
+
+
+class GenerationsView(ApiView):
+    @extend_schema(
+        operation_id="generations_list",
+        summary="List generations, newest first",
+        parameters=[GenerationFilterSerializer],
+        responses={200: GenerationPageSerializer, **errors(401, 422, 429)},
+    )
+    def get(self, request):
+        filters = GenerationFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = filters.filter(Generation.objects.for_tenant(self.tenant))
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(GenerationSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="generations_create",
+        summary="Create a generation (holds its price in credits)",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=GenerationRequestSerializer,
+        examples=[CREATE_EXAMPLE, GENERATION_EXAMPLE],
+        responses={
+            201: OpenApiResponse(GenerationSerializer, description="Created; replays return the same body."),
+            **errors(400, 401, 402, 403, 409, 413, 415, 422, 429),
+        },
+    )
+    def post(self, request):
+        key = idempotency.clean_key(request.headers.get(idempotency.HEADER))
+        if key is None:
+            status, body, _ = self._create(request)
+            return Response(body, status=status)
+        outcome = idempotency.run_once(self.tenant, key, request.data, lambda: self._create(request))
+        response = Response(outcome.body, status=outcome.status)
+        if outcome.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _create(self, request) -> tuple[int, dict, Generation]:
+        serializer = GenerationRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        generation = lifecycle.create_generation(
+            self.tenant,
+            spec=serializer.spec(),
+            provider=serializer.validated_data["provider"],
+            api_key=request.auth,
+            callback_url=serializer.validated_data["callback_url"] or "",
+        )
+        return 201, GenerationSerializer(generation).data, generation
+
+
+class GenerationView(ApiView):
+    @extend_schema(
+        operation_id="generations_retrieve",
+        summary="One generation",
+        parameters=[ID_PARAMETER],
+        responses={200: GenerationSerializer, **errors(401, 404, 429)},
+    )
+    def get(self, request, generation_id: str):
+        return Response(GenerationSerializer(self.get_generation(generation_id)).data)
+
+
+class CancelView(ApiView):
+    @extend_schema(
+        operation_id="generations_cancel",
+        summary="Cancel a generation and release its credits",
+        description="Cancelling a cancelled generation is a no-op; a finished one is a 409 not_cancellable.",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: GenerationSerializer, **errors(401, 404, 409, 429)},
+    )
+    def post(self, request, generation_id: str):
+        generation = lifecycle.cancel(self.get_generation(generation_id), actor=request.auth)
+        return Response(GenerationSerializer(generation).data)
+
+
+class QuoteView(ApiView):
+    @extend_schema(
+        operation_id="quotes_create",
+        summary="Price a generation without creating it",
+        request=GenerationRequestSerializer,
+        examples=[CREATE_EXAMPLE],
+        responses={200: QuoteSerializer, **errors(400, 401, 413, 415, 422, 429)},
+    )
+    def post(self, request):
+        serializer = GenerationRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        spec = serializer.spec()
+        spec.check()
+        adapter = providers.choose(spec, requested=serializer.validated_data["provider"])
+        quote = billing.quote(spec, adapter.slug)
+        available = billing.balance(self.tenant).available
+        return Response({"provider": adapter.slug, **quote.as_dict(), "available": available})
+
+
+class BalanceView(ApiView):
+    @extend_schema(
+        operation_id="balance_retrieve",
+        summary="Credits: balance, held by running jobs, available",
+        responses={200: BalanceSerializer, **errors(401, 429)},
+    )
+    def get(self, request):
+        return Response(billing.balance(self.tenant).as_dict())
+
+
+class LedgerView(ApiView):
+    @extend_schema(
+        operation_id="ledger_list",
+        summary="Every credit movement, newest first",
+        parameters=[PageSerializer],
+        responses={200: LedgerPageSerializer, **errors(401, 422, 429)},
+    )
+    def get(self, request):
+        PageSerializer(data=request.query_params).is_valid(raise_exception=True)
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(billing.ledger(self.tenant), request, view=self)
+        return paginator.get_paginated_response(LedgerEntrySerializer(page, many=True).data)
+
+
+class ProvidersView(ApiView):
+    @extend_schema(
+        operation_id="providers_list",
+        summary="Enabled providers and what each accepts",
+        responses={200: ProviderSerializer(many=True), **errors(401, 429)},
+    )
+    def get(self, request):
+        adapters = providers.enabled_adapters()
+        return Response(ProviderSerializer(adapters, many=True).data)
