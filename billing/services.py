@@ -222,11 +222,12 @@ def hold(tenant: Tenant, amount: int, generation: Generation, api_key: ApiKey | 
 
         # The conditional UPDATE is the whole race-free check: it locks the account row, and
         # a racing hold re-evaluates the WHERE after ours commits. A free job reserves nothing.
-        reserved = amount == 0 or CreditAccount.objects.filter(
-            tenant=tenant, balance__gte=F("held") + amount
-        ).update(held=F("held") + amount, updated_at=timezone.now())
-        if not reserved:
-            raise InsufficientCredits(required=amount, available=balance(tenant).available)
+        if amount:
+            reserved = CreditAccount.objects.filter(tenant=tenant, balance__gte=F("held") + amount).update(
+                held=F("held") + amount, updated_at=timezone.now()
+            )
+            if not reserved:
+                raise InsufficientCredits(required=amount, available=balance(tenant).available)
         try:
             with transaction.atomic():
                 CreditHold.objects.create(
@@ -236,12 +237,7 @@ def hold(tenant: Tenant, amount: int, generation: Generation, api_key: ApiKey | 
             # A concurrent hold for the same generation won; ours is rolled back with the savepoint.
             raise AlreadyHeld(generation.pk) from None
 
-        fields = {"held": amount}
-        if not generation.quoted:
-            fields["quoted"] = amount
-        Generation.objects.filter(pk=generation.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(generation, name, value)
+        _set_generation_money(generation, held=amount, quoted=generation.quoted or amount)
 
 
 def _check_key_cap(api_key: ApiKey, amount: int) -> None:
