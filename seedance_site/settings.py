@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "billing",
     "generations",
     "generations.api",
+    "generations.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,57 @@ SANDBOX_DELAY_SECONDS = env.float("SANDBOX_DELAY_SECONDS", default=3.0)
 PROVIDER_ORDER = env.list(
     "PROVIDER_ORDER", default=["kie", "apikley", "kkiai", "ark", "aizfw", "jiekou", "sandbox"]
 )
+# The bearer key the sandbox accepts, and the key every adapter uses while it points there.
+SANDBOX_API_KEY = env.str("SANDBOX_API_KEY", default="sandbox-key")
+# Where each provider's protocol lives inside the sandbox (paths mirror the real ones).
+PROVIDER_SANDBOX_PATHS = {
+    "kie": "/sandbox/kie",
+    "apikley": "/sandbox/apikley",
+    "kkiai": "/sandbox/kkiai/volc/v1",
+    "ark": "/sandbox/ark/api/v3",
+    "aizfw": "/sandbox/aizfw/kyyAiPower",
+    "jiekou": "/sandbox/jiekou",
+    "sandbox": "/sandbox/ark/api/v3",  # the `sandbox` provider speaks Ark's protocol
+}
+
+
+def _provider(slug: str, real_base_url: str) -> tuple[str, str, bool]:
+    """(<SLUG>_BASE_URL, <SLUG>_API_KEY, <SLUG>_ENABLED). With a key set: the real provider, on.
+    Without one: the sandbox when it runs (development), otherwise off. Env always wins."""
+    key = env.str(f"{slug.upper()}_API_KEY", default="")
+    use_sandbox = SANDBOX_ENABLED and not key
+    base_url = f"{SITE_URL}{PROVIDER_SANDBOX_PATHS[slug]}" if use_sandbox else real_base_url
+    return (
+        env.str(f"{slug.upper()}_BASE_URL", default=base_url).rstrip("/"),
+        key or (SANDBOX_API_KEY if use_sandbox else ""),
+        env.bool(f"{slug.upper()}_ENABLED", default=bool(key) or use_sandbox),
+    )
+
+
+# Real base URLs per shared/docs/providers.md; the protocol prefix is part of the base URL.
+KIE_BASE_URL, KIE_API_KEY, KIE_ENABLED = _provider("kie", "https://api.kie.ai")
+APIKLEY_BASE_URL, APIKLEY_API_KEY, APIKLEY_ENABLED = _provider("apikley", "https://api.apikley.ru")
+KKIAI_BASE_URL, KKIAI_API_KEY, KKIAI_ENABLED = _provider("kkiai", "https://www.kkiai.com/volc/v1")
+ARK_BASE_URL, ARK_API_KEY, ARK_ENABLED = _provider("ark", "https://ark.ap-southeast.bytepluses.com/api/v3")
+AIZFW_BASE_URL, AIZFW_API_KEY, AIZFW_ENABLED = _provider("aizfw", "https://zcbservice.aizfw.cn/kyyAiPower")
+JIEKOU_BASE_URL, JIEKOU_API_KEY, JIEKOU_ENABLED = _provider("jiekou", "https://api.jiekou.ai")
+# The `sandbox` provider itself is on exactly when the sandbox is mounted (SANDBOX_ENABLED).
+SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default=f"{SITE_URL}{PROVIDER_SANDBOX_PATHS['sandbox']}")
+# Ark model ids: BytePlus (international) and Volcengine (China, also kkiai) name it differently.
+ARK_MODEL = env.str("ARK_MODEL", default="seedance-1-5-pro-251215")
+KKIAI_MODEL = env.str("KKIAI_MODEL", default="doubao-seedance-1-5-pro-251215")
+# Kie's account-level webhook HMAC key: when set, unsigned or mis-signed Kie callbacks are
+# refused (and the sandbox signs its Kie callbacks with it).
+KIE_WEBHOOK_HMAC_KEY = env.str("KIE_WEBHOOK_HMAC_KEY", default="")
+# Capability overrides per slug, because providers change their docs, e.g.
+# PROVIDER_CAPABILITIES='{"kie": {"resolutions": ["480p", "720p", "1080p"]}}'
+PROVIDER_CAPABILITIES = env.json("PROVIDER_CAPABILITIES", default={})
+# The shared HTTP client: timeouts (s), attempts on connect errors/429/5xx, and the longest
+# Retry-After honoured in-process (longer ones are handed back to the caller to reschedule).
+PROVIDER_HTTP_CONNECT_TIMEOUT = env.float("PROVIDER_HTTP_CONNECT_TIMEOUT", default=5.0)
+PROVIDER_HTTP_READ_TIMEOUT = env.float("PROVIDER_HTTP_READ_TIMEOUT", default=30.0)
+PROVIDER_HTTP_MAX_ATTEMPTS = env.int("PROVIDER_HTTP_MAX_ATTEMPTS", default=3)
+PROVIDER_RETRY_AFTER_MAX_SECONDS = env.float("PROVIDER_RETRY_AFTER_MAX_SECONDS", default=30.0)
 
 # --- Generations -----------------------------------------------------------------------------
 GENERATION_DEADLINE_HOURS = env.int("GENERATION_DEADLINE_HOURS", default=48)

@@ -79,3 +79,14 @@ def other_api_client(other_api_key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {other_api_key[1]}")
     return client
+
+
+@pytest.fixture
+def sandbox(settings, db):
+    """Every provider pointed at the in-process sandbox (delay 0): requests the shared transport
+    sends to SITE_URL are served by this Django process. Yields a Harness with `client`,
+    `deliver_due_callbacks()` and `tasks`; move time with time-machine to see queued/running."""
+    from generations.sandbox.testing import harness
+
+    with harness(settings) as h:
+        yield h

@@ -7,7 +7,9 @@ JSON with no network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import json
+import logging
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 import httpx
@@ -38,6 +40,16 @@ class ProviderError(Exception):
         self.code = code
         self.retry_after = retry_after
         self.task_created = task_created
+
+
+class CallbackRejected(ProviderError):
+    """A callback body we must not act on: malformed, or its signature does not verify.
+
+    `code` is "malformed_callback" or "bad_signature"; callback views answer 400/401 and log it.
+    """
+
+    def __init__(self, message: str, *, code: str = "malformed_callback"):
+        super().__init__(message, retryable=False, code=code, task_created=None)
 
 
 class State:
@@ -90,8 +102,19 @@ class Capabilities:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Capabilities:
+        """A copy with some fields replaced; raises ValueError naming any unknown field."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown capability field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         cleaned = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
         return replace(self, **cleaned)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, for GET /api/v1/providers."""
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
 
     @property
     def max_duration(self) -> int:
@@ -136,6 +159,47 @@ class Capabilities:
         return errors
 
 
+logger = logging.getLogger("generations.providers")
+_unknown_states_logged: set[tuple[str, str]] = set()
+
+
+def unknown_state(protocol: str, value: Any) -> str:
+    """An upstream state we do not know: keep polling (RUNNING), never guess a terminal state.
+
+    Logged once per (protocol, value) so a provider adding a state is noticed but not spammed.
+    """
+    key = (protocol, str(value))
+    if key not in _unknown_states_logged:
+        _unknown_states_logged.add(key)
+        logger.warning("provider %s reported unknown state %r; treating it as running", protocol, value)
+    return State.RUNNING
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The response's JSON, or a retryable ProviderError if it is not JSON (a proxy's error page, a
+    truncated body): the same call may well succeed later."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProviderError(
+            f"HTTP {response.status_code} with a body that is not JSON: {response.text[:200]!r}",
+            retryable=True,
+            code="malformed_response",
+            task_created=None,
+        ) from exc
+
+
+def json_callback(body: bytes) -> dict:
+    """A callback body as a JSON object, or CallbackRejected."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CallbackRejected(f"callback body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CallbackRejected("callback body is not a JSON object")
+    return data
+
+
 def _list(durations: tuple[int, ...]) -> str:
     values = sorted(durations)
     if values == list(range(values[0], values[-1] + 1)) and len(values) > 2:
@@ -172,6 +236,17 @@ class Adapter:
     @property
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"}
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def post_json(self, path: str, body: dict) -> httpx.Request:
+        # Compact, key order as built: the exact bytes are what the fixture tests compare.
+        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        return httpx.Request("POST", self.url(path), headers=self.auth_headers, content=content)
+
+    def get(self, path: str, params: dict | None = None) -> httpx.Request:
+        return httpx.Request("GET", self.url(path), headers=self.auth_headers, params=params)
 
     def build_create(self, spec: GenerationSpec, callback_url: str | None) -> httpx.Request:
         raise NotImplementedError

@@ -1,0 +1,127 @@
+"""aizfw "kyyAiPower" videos API (seed 003).
+
+POST {base}/v1/seedance/videos, GET {base}/v1/result/{id}; the base URL carries the path prefix
+(`/kyyAiPower` in the seed, `/kyyReactApiServer` in newer docs). The resolution is chosen by the
+model name; duration is 4..12 or -1 (the model chooses, `actualDuration` tells). No callbacks,
+no cancel endpoint. The HTTP error envelope is undocumented: we read an OpenAI-style
+{"error": {...}} or {"error": "..."} or {"message": "..."} (inferred).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from generations.providers.base import (
+    Adapter,
+    CallbackRejected,
+    Capabilities,
+    ProviderError,
+    State,
+    Update,
+    json_body,
+    unknown_state,
+)
+from generations.spec import ASPECT_RATIOS, GenerationSpec
+
+STATES = {
+    "queued": State.QUEUED,
+    "processing": State.RUNNING,
+    "completed": State.SUCCEEDED,
+    "failed": State.FAILED,
+    "cancelled": State.CANCELLED,
+}
+
+
+def model_for(resolution: str) -> str:
+    return f"seedance_1_5_pro_{resolution}"
+
+
+def _error_text(body) -> str:
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return str(error.get("message") or error)
+        if error:
+            return str(error)
+        if body.get("message"):
+            return str(body["message"])
+    return str(body)[:200]
+
+
+class AizfwAdapter(Adapter):
+    protocol = "aizfw"
+    default_capabilities = Capabilities(
+        aspect_ratios=ASPECT_RATIOS,
+        resolutions=("480p", "720p", "1080p"),
+        durations=tuple(range(4, 13)),
+        auto_duration=True,
+        max_images=2,
+        base64_images=False,  # the doc says "Image URL"; data URIs are unknown
+        audio=True,
+        seed=False,
+        camera_fixed=False,
+        watermark=False,
+        callbacks=False,
+    )
+
+    def build_create(self, spec: GenerationSpec, callback_url: str | None) -> httpx.Request:
+        content: list[dict] = [{"type": "text", "text": spec.prompt}]
+        for role, url in spec.images:
+            content.append({"type": "image_url", "image_url": {"url": url}, "role": role})
+        body = {
+            "model": model_for(spec.resolution),
+            "content": content,
+            "ratio": spec.aspect_ratio,
+            "duration": spec.duration,
+            "generate_audio": spec.generate_audio,
+        }
+        return self.post_json("/v1/seedance/videos", body)
+
+    def _raise_for_error(self, response: httpx.Response, body) -> None:
+        if response.status_code >= 400:
+            raise ProviderError(
+                f"HTTP {response.status_code}: {_error_text(body)}",
+                retryable=response.status_code == 429 or response.status_code >= 500,
+                code=f"aizfw_http_{response.status_code}",
+                task_created=False,
+            )
+
+    def parse_create(self, response: httpx.Response) -> str:
+        body = json_body(response)
+        self._raise_for_error(response, body)
+        task_id = body.get("id") if isinstance(body, dict) else None
+        if not task_id:
+            raise ProviderError("create answered without an id", retryable=False, task_created=None)
+        return str(task_id)
+
+    def build_status(self, task_id: str) -> httpx.Request:
+        return self.get(f"/v1/result/{task_id}")
+
+    def parse_status(self, response: httpx.Response) -> Update:
+        body = json_body(response)
+        self._raise_for_error(response, body)
+        if not isinstance(body, dict) or "status" not in body:
+            raise ProviderError(f"unexpected result body: {response.text[:200]!r}", retryable=True)
+        value = body["status"]
+        state = STATES.get(value) or unknown_state(self.protocol, value)
+        if state == State.SUCCEEDED:
+            if not body.get("video_url"):
+                raise ProviderError("status completed without video_url", retryable=True)
+            duration = body.get("actualDuration")
+            return Update(
+                state=state,
+                video_url=body["video_url"],
+                duration_s=int(duration) if isinstance(duration, int | float) and duration > 0 else None,
+                raw=body,
+            )
+        if state == State.FAILED:
+            return Update(
+                state=state,
+                error_code="failed",
+                error_message=str(body.get("error") or "The provider reports the task failed."),
+                raw=body,
+            )
+        return Update(state=state, raw=body)
+
+    def parse_callback(self, body: bytes, headers) -> tuple[str, Update]:
+        raise CallbackRejected("aizfw sends no callbacks")

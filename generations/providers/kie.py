@@ -1,0 +1,231 @@
+"""Kie.ai market jobs protocol (seed 000), and Apikley, a clone of it (seed 001).
+
+POST /api/v1/jobs/createTask, GET /api/v1/jobs/recordInfo?taskId=. Kie's envelope carries
+errors inside HTTP 200 (`code` != 200), so both the HTTP status and `code` are checked.
+`data.resultJson` is a JSON *string* inside the JSON. Callbacks arrive on completion only and
+may be signed (X-Webhook-Signature, base64 HMAC-SHA256 of "taskId.timestamp").
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+
+from generations.providers.base import (
+    Adapter,
+    CallbackRejected,
+    Capabilities,
+    ProviderError,
+    State,
+    Update,
+    json_body,
+    json_callback,
+    unknown_state,
+)
+from generations.spec import GenerationSpec
+
+MODEL = "bytedance/seedance-1.5-pro"
+
+STATES = {
+    "waiting": State.QUEUED,
+    "queuing": State.QUEUED,
+    "generating": State.RUNNING,
+    "success": State.SUCCEEDED,
+    "fail": State.FAILED,
+}
+
+# Envelope codes (seed 001, providers.md §2.5): which ones a later identical call may survive.
+RETRYABLE_CODES = {429, 455, 500}
+ERROR_NAMES = {
+    401: "unauthorized",
+    402: "insufficient_credits",
+    404: "not_found",
+    422: "validation_error",
+    429: "rate_limited",
+    433: "key_limit_exceeded",
+    455: "maintenance",
+    500: "server_error",
+    501: "generation_failed",
+    505: "feature_disabled",
+}
+
+# Kie's signature has a timestamp; refuse replays older (or newer) than this.
+SIGNATURE_MAX_AGE_SECONDS = 300
+
+
+def _envelope_error(code: int, message: str, http_status: int) -> ProviderError:
+    return ProviderError(
+        f"{ERROR_NAMES.get(code, 'error')} (code {code}, HTTP {http_status}): {message}",
+        retryable=code in RETRYABLE_CODES,
+        code=f"kie_{code}",
+        task_created=False,
+    )
+
+
+def _message(body: dict) -> str:
+    # The seed's example says "message", Kie's OpenAPI schema says "msg" (providers.md §2.2).
+    return str(body.get("msg") or body.get("message") or "")
+
+
+class KieAdapter(Adapter):
+    protocol = "kie"
+    # Seed 000 ("v1"): no adaptive ratio, 480p/720p, 4/8/12 s, URL images only. A newer Kie doc
+    # adds 1080p and 4..12 s; enable that with PROVIDER_CAPABILITIES once verified.
+    default_capabilities = Capabilities(
+        aspect_ratios=("1:1", "21:9", "4:3", "3:4", "16:9", "9:16"),
+        resolutions=("480p", "720p"),
+        durations=(4, 8, 12),
+        max_images=2,
+        base64_images=False,
+        audio=True,
+        seed=False,
+        camera_fixed=True,
+        watermark=False,
+        callbacks=True,
+    )
+    # Seed 000 shows duration as a string ("8"); Apikley's OpenAPI says integer.
+    duration_as_string = True
+
+    @property
+    def hmac_key(self) -> str:
+        return self.options.get("webhook_hmac_key") or ""
+
+    def build_create(self, spec: GenerationSpec, callback_url: str | None) -> httpx.Request:
+        body: dict = {"model": MODEL}
+        if callback_url:
+            body["callBackUrl"] = callback_url
+        inputs: dict = {"prompt": spec.prompt}
+        # Kie has no roles: index 0 is the first frame, index 1 the last (providers.md §2.2, inferred).
+        if spec.images:
+            inputs["input_urls"] = [url for _role, url in spec.images]
+        inputs["aspect_ratio"] = spec.aspect_ratio
+        inputs["resolution"] = spec.resolution
+        inputs["duration"] = str(spec.duration) if self.duration_as_string else spec.duration
+        inputs["fixed_lens"] = spec.camera_fixed
+        inputs["generate_audio"] = spec.generate_audio
+        body["input"] = inputs
+        return self.post_json("/api/v1/jobs/createTask", body)
+
+    def _envelope(self, response: httpx.Response) -> dict:
+        body = json_body(response)
+        if not isinstance(body, dict):
+            raise ProviderError(
+                f"unexpected body: {response.text[:200]!r}", retryable=True, task_created=None
+            )
+        code = body.get("code")
+        if response.status_code != 200 or code != 200:
+            code = code if isinstance(code, int) else response.status_code
+            raise _envelope_error(code, _message(body), response.status_code)
+        return body
+
+    def parse_create(self, response: httpx.Response) -> str:
+        body = self._envelope(response)
+        task_id = (body.get("data") or {}).get("taskId")
+        if not task_id:
+            raise ProviderError("create answered without data.taskId", retryable=False, task_created=None)
+        return str(task_id)
+
+    def build_status(self, task_id: str) -> httpx.Request:
+        return self.get("/api/v1/jobs/recordInfo", params={"taskId": task_id})
+
+    def parse_status(self, response: httpx.Response) -> Update:
+        body = json_body(response)
+        # recordInfo answers 501 "generation failed" for a task that failed; that is a state.
+        if isinstance(body, dict) and body.get("code") == 501 and isinstance(body.get("data"), dict):
+            return self._update(body["data"], body, default_state="fail")
+        body = self._envelope(response)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ProviderError("recordInfo answered without data", retryable=True, task_created=None)
+        return self._update(data, body)
+
+    def _update(self, data: dict, raw: dict, default_state: str | None = None) -> Update:
+        value = data.get("state") or default_state
+        state = STATES.get(value) or unknown_state(self.protocol, value)
+        if state == State.SUCCEEDED:
+            urls = _result_urls(data.get("resultJson"))
+            if not urls:
+                raise ProviderError("state success without resultUrls", retryable=True, task_created=True)
+            return Update(state=state, video_url=urls[0], raw=raw)
+        if state == State.FAILED:
+            return Update(
+                state=state,
+                error_code=str(data.get("failCode") or raw.get("code") or "generation_failed"),
+                error_message=str(data.get("failMsg") or _message(raw) or "Generation failed."),
+                raw=raw,
+            )
+        return Update(state=state, raw=raw)
+
+    def parse_callback(self, body: bytes, headers) -> tuple[str, Update]:
+        payload = json_callback(body)
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise CallbackRejected("callback has no data object")
+        # Kie's own sample reads data.task_id; its payloads carry data.taskId (providers.md §2.4).
+        task_id = data.get("taskId") or data.get("task_id")
+        if not task_id:
+            raise CallbackRejected("callback has no data.taskId")
+        if self.hmac_key:
+            self._verify(str(task_id), headers)
+        try:
+            update = self._update(data, payload)
+        except ProviderError as exc:
+            raise CallbackRejected(f"callback cannot be read: {exc.message}") from exc
+        if not update.is_terminal:
+            raise CallbackRejected(f"callback with non-terminal state {data.get('state')!r}")
+        return str(task_id), update
+
+    def _verify(self, task_id: str, headers) -> None:
+        headers = {k.lower(): v for k, v in dict(headers).items()}
+        timestamp = headers.get("x-webhook-timestamp", "")
+        signature = headers.get("x-webhook-signature", "")
+        if not timestamp or not signature:
+            raise CallbackRejected("unsigned callback, but a signing key is configured", code="bad_signature")
+        expected = sign(self.hmac_key, task_id, timestamp)
+        if not hmac.compare_digest(expected, signature):
+            raise CallbackRejected("callback signature does not match", code="bad_signature")
+        try:
+            age = abs(time.time() - int(timestamp))
+        except ValueError as exc:
+            raise CallbackRejected("callback timestamp is not a number", code="bad_signature") from exc
+        if age > SIGNATURE_MAX_AGE_SECONDS:
+            raise CallbackRejected("callback timestamp is too old (replay?)", code="bad_signature")
+
+    @property
+    def callbacks_are_signed(self) -> bool:
+        return bool(self.hmac_key)
+
+
+class ApikleyAdapter(KieAdapter):
+    """Apikley: Kie's protocol on its own host. It does not document callback signing, so its
+    callbacks are never trusted as signed (they trigger a status fetch instead)."""
+
+    protocol = "apikley"
+    duration_as_string = False
+
+    @property
+    def hmac_key(self) -> str:
+        return ""
+
+
+def sign(key: str, task_id: str, timestamp: str) -> str:
+    """Kie's X-Webhook-Signature: base64(HMAC-SHA256(key, f"{taskId}.{timestamp}"))."""
+    digest = hmac.new(key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _result_urls(result_json) -> list[str]:
+    if isinstance(result_json, str) and result_json:
+        try:
+            result_json = json.loads(result_json)
+        except json.JSONDecodeError:
+            return []
+    if isinstance(result_json, dict):
+        urls = result_json.get("resultUrls") or []
+        return [u for u in urls if isinstance(u, str)]
+    return []
