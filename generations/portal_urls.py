@@ -3,6 +3,7 @@
 from django.urls import path
 
 from generations import views
+from generations.webhooks import views as webhook_views
 
 app_name = "generations"
 
@@ -16,5 +17,5 @@ urlpatterns = [
     path("generations/<str:generation_id>/live/", views.live, name="live"),
     path("generations/<str:generation_id>/cancel/", views.cancel, name="cancel"),
     path("generations/<str:generation_id>/video/", views.video, name="video"),
-    path("webhooks/", views.webhooks, name="webhooks"),
+    path("webhooks/", webhook_views.webhooks_page, name="webhooks"),
 ]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "billing",
     "generations",
     "generations.api",
+    "generations.webhooks",
     "generations.sandbox",
 ]
 
@@ -304,6 +305,35 @@ GENERATION_POLL_BATCH = env.int("GENERATION_POLL_BATCH", default=100)
 # Host names, addresses or CIDRs that customer webhooks and fetched image URLs may reach even
 # though they are loopback/private (the sandbox and the test suite need it).
 OUTBOUND_ALLOWLIST = env.list("OUTBOUND_ALLOWLIST", default=["127.0.0.1", "localhost"] if DEBUG else [])
+# generations.outbound: timeouts (seconds), redirect hops, and what we identify as.
+OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
+OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=30.0)
+OUTBOUND_MAX_REDIRECTS = env.int("OUTBOUND_MAX_REDIRECTS", default=5)
+OUTBOUND_USER_AGENT = env.str("OUTBOUND_USER_AGENT", default="SeedanceStudio/1.0 (+webhooks)")
+OUTBOUND_IMAGE_MAX_BYTES = env.int("OUTBOUND_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Webhooks (customer notifications, docs/webhooks.md) ---------------------------------------
+# Seconds to wait after failed attempt 1, 2, ...: about 27 hours in all, then the delivery fails.
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[60, 300, 1800, 7200, 18000, 36000, 36000]
+)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# The endpoint is disabled (and its owners emailed) when at least this many attempts in a row
+# failed AND the failures have lasted this long: a brief outage never disables it.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=15)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# A generation.succeeded webhook waits (at most this long) for the video to be mirrored, so the
+# video_url it carries can be downloaded when it arrives.
+WEBHOOK_RESULT_WAIT_SECONDS = env.int("WEBHOOK_RESULT_WAIT_SECONDS", default=600)
+
+# --- Results (mirrored videos and last frames, docs/webhooks.md) -------------------------------
+RESULT_MAX_BYTES = env.int("RESULT_MAX_BYTES", default=500 * 1024 * 1024)
+RESULT_FRAME_MAX_BYTES = env.int("RESULT_FRAME_MAX_BYTES", default=20 * 1024 * 1024)
+# Seconds between download attempts while the provider URL may still come back (5xx, timeouts).
+RESULT_MIRROR_RETRY_SCHEDULE = env.list(
+    "RESULT_MIRROR_RETRY_SCHEDULE", cast=int, default=[30, 120, 600, 1800, 3600, 7200]
+)
+RESULT_DOWNLOAD_TIMEOUT_SECONDS = env.float("RESULT_DOWNLOAD_TIMEOUT_SECONDS", default=60.0)
 
 # --- Moderation ------------------------------------------------------------------------------
 MODERATION_REVIEW_TERMS = env.list("MODERATION_REVIEW_TERMS", default=[])

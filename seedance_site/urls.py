@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("billing/", include("billing.urls")),
     path("", include("generations.portal_urls")),
+    # Webhook settings actions and result downloads: /webhooks/..., /results/<id>/...
+    path("", include("generations.webhooks.portal_urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

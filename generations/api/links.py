@@ -20,6 +20,7 @@ _FILES = {"video": "video_file", "last_frame": "last_frame_file"}
 
 def result_url(generation: Generation, kind: str) -> str | None:
     """Absolute URL of our mirrored copy of `kind` ("video" or "last_frame"), or None if not mirrored yet."""
-    if not getattr(generation, _FILES[kind]):
+    # A result hidden by moderation is not downloadable (generations.results.open_result).
+    if not getattr(generation, _FILES[kind]) or generation.hidden_at is not None:
         return None
     return settings.SITE_URL + _PATHS[kind].format(id=generation.id)

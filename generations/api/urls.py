@@ -1,6 +1,6 @@
 """Mounted at /api/ by seedance_site/urls.py."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from generations.api import kie, views
@@ -20,4 +20,6 @@ urlpatterns = [
     # Kie-compatible surface (seed 000's paths).
     path("v1/jobs/createTask", kie.CreateTaskView.as_view(), name="kie-create-task"),
     path("v1/jobs/recordInfo", kie.RecordInfoView.as_view(), name="kie-record-info"),
+    # Webhook endpoint, delivery log and result downloads (the webhooks app).
+    path("", include("generations.webhooks.urls")),
 ]

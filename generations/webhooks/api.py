@@ -1,0 +1,198 @@
+"""REST API v1: the tenant webhook, its delivery log, and result downloads.
+
+Thin views: authenticate (bearer key, DRF), call generations.webhooks.services /
+generations.webhooks.delivery / generations.results, answer. Every query starts from the key's
+tenant, so another tenant's id is a 404.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from generations import results
+from generations.api.pagination import NewestFirstPagination
+from generations.api.schema import errors
+from generations.api.views import ApiView
+from generations.webhooks import delivery as sender
+from generations.webhooks import services
+from generations.webhooks.models import ALL_EVENTS, WebhookDelivery, WebhookEndpoint, default_events
+
+
+class WebhookSerializer(serializers.Serializer):
+    url = serializers.URLField(allow_null=True)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=ALL_EVENTS))
+    enabled = serializers.BooleanField()
+    disabled_at = serializers.DateTimeField(allow_null=True)
+    disabled_reason = serializers.CharField(allow_blank=True)
+    consecutive_failures = serializers.IntegerField()
+    secret_hint = serializers.CharField(allow_null=True, help_text="The end of the signing secret.")
+    secret = serializers.CharField(
+        required=False, help_text="whsec_...: only in the answer that created or rotated it."
+    )
+
+
+def webhook_json(endpoint: WebhookEndpoint | None, *, secret: bool = False) -> dict:
+    if endpoint is None:
+        return {
+            "url": None,
+            "events": default_events(),
+            "enabled": True,
+            "disabled_at": None,
+            "disabled_reason": "",
+            "consecutive_failures": 0,
+            "secret_hint": None,
+        }
+    body = {
+        "url": endpoint.url or None,
+        "events": endpoint.events,
+        "enabled": endpoint.is_enabled,
+        "disabled_at": endpoint.disabled_at,
+        "disabled_reason": endpoint.disabled_reason,
+        "consecutive_failures": endpoint.consecutive_failures,
+        "secret_hint": endpoint.secret_hint,
+    }
+    if secret:
+        body["secret"] = endpoint.secret
+    return body
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    generation_id = serializers.CharField(allow_null=True)
+    redelivery_of = serializers.IntegerField(source="redelivery_of_id", allow_null=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "webhook_id",
+            "event_type",
+            "target",
+            "url",
+            "generation_id",
+            "state",
+            "attempts",
+            "status_code",
+            "latency_ms",
+            "response_excerpt",
+            "error",
+            "next_attempt_at",
+            "last_attempt_at",
+            "delivered_at",
+            "created_at",
+            "redelivery_of",
+        ]
+
+
+PUT_FIELDS = {"url", "events", "enabled"}
+
+
+class WebhookView(ApiView):
+    @extend_schema(
+        operation_id="webhook_retrieve",
+        summary="The tenant's webhook endpoint (the secret is not shown again)",
+        responses={200: WebhookSerializer, **errors(401, 429)},
+    )
+    def get(self, request):
+        return Response(webhook_json(WebhookEndpoint.objects.filter(tenant=self.tenant).first()))
+
+    @extend_schema(
+        operation_id="webhook_update",
+        summary="Set the webhook endpoint; the first time, the answer holds the signing secret",
+        request=inline_serializer(
+            "WebhookRequest",
+            {
+                "url": serializers.URLField(),
+                "events": serializers.ListField(
+                    child=serializers.ChoiceField(choices=ALL_EVENTS), required=False
+                ),
+                "enabled": serializers.BooleanField(required=False),
+            },
+        ),
+        responses={200: WebhookSerializer, **errors(400, 401, 422, 429)},
+    )
+    def put(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise services.InvalidWebhook({"non_field_errors": "the body must be a JSON object."})
+        unknown = sorted(set(data) - PUT_FIELDS)
+        if unknown:
+            raise services.InvalidWebhook({field: "is not a known field." for field in unknown})
+        endpoint, secret_is_new = services.configure(
+            self.tenant, url=data.get("url"), events=data.get("events"), enabled=data.get("enabled")
+        )
+        return Response(webhook_json(endpoint, secret=secret_is_new))
+
+
+class RotateView(ApiView):
+    @extend_schema(
+        operation_id="webhook_rotate",
+        summary="Replace the signing secret (the answer holds the new one)",
+        request=None,
+        responses={200: WebhookSerializer, **errors(401, 429)},
+    )
+    def post(self, request):
+        return Response(webhook_json(services.rotate_secret(self.tenant), secret=True))
+
+
+class DeliveriesView(ApiView):
+    @extend_schema(
+        operation_id="webhook_deliveries_list",
+        summary="The webhook delivery log, newest first",
+        parameters=[
+            OpenApiParameter("state", str, enum=WebhookDelivery.State.values),
+            OpenApiParameter("generation_id", str),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: DeliverySerializer(many=True), **errors(401, 422, 429)},
+    )
+    def get(self, request):
+        queryset = WebhookDelivery.objects.for_tenant(self.tenant)
+        state = request.query_params.get("state")
+        if state is not None:
+            if state not in WebhookDelivery.State.values:
+                raise services.InvalidWebhook(
+                    {"state": f"must be one of {', '.join(WebhookDelivery.State.values)}."}
+                )
+            queryset = queryset.filter(state=state)
+        if generation_id := request.query_params.get("generation_id"):
+            queryset = queryset.filter(generation_id=generation_id)
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(DeliverySerializer(page, many=True).data)
+
+
+class RedeliverView(ApiView):
+    @extend_schema(
+        operation_id="webhook_delivery_redeliver",
+        summary="Send a delivery again (same webhook-id and body, a new log row)",
+        request=None,
+        responses={202: DeliverySerializer, **errors(401, 404, 409, 429)},
+    )
+    def post(self, request, delivery_id: int):
+        original = get_object_or_404(WebhookDelivery.objects.for_tenant(self.tenant), pk=delivery_id)
+        return Response(DeliverySerializer(sender.redeliver(original)).data, status=202)
+
+
+class ResultFileView(ApiView):
+    """GET /api/v1/generations/<id>/video and /last-frame: our copy, to the owning tenant only."""
+
+    kind = "video"
+
+    @extend_schema(
+        operation_id="generations_result_download",
+        summary="Download our copy of the video or last frame (?download=1 as an attachment)",
+        responses={(200, "video/mp4"): bytes, **errors(401, 404, 409, 429)},
+    )
+    def get(self, request, generation_id: str):
+        file, content_type, filename = results.open_result(self.tenant, generation_id, self.kind)
+        return FileResponse(
+            file.open("rb"),
+            content_type=content_type,
+            as_attachment=request.query_params.get("download") == "1",
+            filename=filename,
+        )

@@ -1,0 +1,20 @@
+"""Portal routes of the webhooks app, mounted at the site root by seedance_site/urls.py.
+
+/webhooks/ itself is routed from generations/portal_urls.py (the portal's name
+`generations:webhooks`, used by the navigation) to `views.webhooks_page`.
+"""
+
+from django.urls import path
+
+from generations.webhooks import views
+
+app_name = "webhooks"
+
+urlpatterns = [
+    path("webhooks/rotate/", views.rotate, name="rotate"),
+    path("webhooks/deliveries/<int:delivery_id>/redeliver/", views.redeliver, name="redeliver"),
+    path("results/<str:generation_id>/video", views.result_file, {"kind": "video"}, name="video"),
+    path(
+        "results/<str:generation_id>/last-frame", views.result_file, {"kind": "last_frame"}, name="last-frame"
+    ),
+]

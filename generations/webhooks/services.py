@@ -1,0 +1,96 @@
+"""Configuring a tenant's webhook endpoint (API and portal call these; views stay thin)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Tenant
+from generations import outbound
+from generations.webhooks.models import ALL_EVENTS, WebhookEndpoint
+from generations.webhooks.signing import new_secret
+from seedance_site.errors import DomainError
+
+MAX_URL_LENGTH = 2000
+
+
+class InvalidWebhook(DomainError):
+    """Bad endpoint settings; `details` maps each field to what is wrong with it."""
+
+    code = "validation_error"
+    http_status = 422
+
+    def __init__(self, errors: dict[str, str]):
+        fields = "; ".join(f"{field}: {message}" for field, message in errors.items())
+        super().__init__(f"Invalid webhook settings: {fields}", details=errors)
+
+
+def clean_url(url) -> str:
+    """A URL the outbound guard accepts now, or InvalidWebhook naming `url`.
+
+    Checked when saved, for a clear error in the form; checked again at every delivery,
+    because DNS can change.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidWebhook({"url": "is required: an http(s) URL that accepts POST requests."})
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidWebhook({"url": f"may be at most {MAX_URL_LENGTH} characters long."})
+    try:
+        outbound.check_url(url)
+    except outbound.OutboundRefused as exc:
+        raise InvalidWebhook({"url": exc.details["reason"]}) from None
+    except outbound.OutboundError as exc:
+        raise InvalidWebhook({"url": exc.message}) from None
+    return url
+
+
+def clean_events(events) -> list[str]:
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events) or not events:
+        raise InvalidWebhook({"events": f"must be a non-empty list of: {', '.join(ALL_EVENTS)}."})
+    unknown = [e for e in events if e not in ALL_EVENTS]
+    if unknown:
+        raise InvalidWebhook(
+            {"events": f"unknown event(s) {', '.join(unknown)}; allowed: {', '.join(ALL_EVENTS)}."}
+        )
+    return [e for e in ALL_EVENTS if e in events]  # canonical order, no duplicates
+
+
+def configure(tenant: Tenant, *, url, events=None, enabled=None) -> tuple[WebhookEndpoint, bool]:
+    """Set the tenant's endpoint. Returns (endpoint, secret_is_new).
+
+    Validates everything before writing anything. Saving a URL (again) or `enabled=True`
+    re-enables a disabled endpoint and clears its failure count.
+    """
+    url = clean_url(url)
+    events = clean_events(events) if events is not None else None
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidWebhook({"enabled": "must be true or false."})
+    with transaction.atomic():
+        endpoint, created = WebhookEndpoint.objects.select_for_update().get_or_create(tenant=tenant)
+        # A row created earlier only to hold the secret of callback_url deliveries has never shown
+        # its secret through the endpoint settings: show it now, once, as for a new endpoint.
+        secret_is_new = created or not endpoint.url
+        endpoint.url = url
+        if events is not None:
+            endpoint.events = events
+        if enabled is False:
+            if endpoint.disabled_at is None:
+                endpoint.disabled_at = timezone.now()
+                endpoint.disabled_reason = "Disabled by the tenant."
+        else:
+            endpoint.disabled_at = None
+            endpoint.disabled_reason = ""
+            endpoint.consecutive_failures = 0
+            endpoint.failing_since = None
+        endpoint.save()
+    return endpoint, secret_is_new
+
+
+def rotate_secret(tenant: Tenant) -> WebhookEndpoint:
+    """A new signing secret; the old one stops working at once (deliveries are signed when sent)."""
+    with transaction.atomic():
+        endpoint, _ = WebhookEndpoint.objects.select_for_update().get_or_create(tenant=tenant)
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret", "updated_at"])
+    return endpoint

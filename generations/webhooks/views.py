@@ -1,0 +1,114 @@
+"""Portal pages: /webhooks/ (endpoint, secret, delivery log) and result downloads for members.
+
+Thin views over generations.webhooks.services, .delivery and generations.results.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import tenant_required
+from generations import results
+from generations.webhooks import delivery as sender
+from generations.webhooks import services
+from generations.webhooks.models import ALL_EVENTS, WebhookDelivery, WebhookEndpoint, default_events
+from seedance_site.errors import DomainError
+
+DELIVERIES_SHOWN = 50
+
+
+class EndpointForm(forms.Form):
+    url = forms.CharField(label="Endpoint URL", max_length=services.MAX_URL_LENGTH)
+    events = forms.MultipleChoiceField(
+        choices=[(e, e) for e in ALL_EVENTS], widget=forms.CheckboxSelectMultiple, initial=default_events
+    )
+    enabled = forms.BooleanField(required=False, initial=True)
+
+
+def _page(request, form=None, secret: str | None = None):
+    endpoint = WebhookEndpoint.objects.filter(tenant=request.tenant).first()
+    if form is None:
+        initial = {"url": "", "events": default_events(), "enabled": True}
+        if endpoint is not None:
+            initial = {"url": endpoint.url, "events": endpoint.events, "enabled": endpoint.is_enabled}
+        form = EndpointForm(initial=initial)
+    deliveries = WebhookDelivery.objects.for_tenant(request.tenant)
+    state = request.GET.get("state")
+    if state in WebhookDelivery.State.values:
+        deliveries = deliveries.filter(state=state)
+    return render(
+        request,
+        "webhooks/page.html",
+        {
+            "app": "generations",
+            "nav": "webhooks",
+            "endpoint": endpoint,
+            "form": form,
+            "secret": secret,
+            "deliveries": deliveries[:DELIVERIES_SHOWN],
+            "states": WebhookDelivery.State,
+            "state": state,
+        },
+    )
+
+
+@tenant_required("manage_webhooks")
+def webhooks_page(request):
+    if request.method != "POST":
+        return _page(request)
+    form = EndpointForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form)
+    try:
+        endpoint, secret_is_new = services.configure(
+            request.tenant,
+            url=form.cleaned_data["url"],
+            events=form.cleaned_data["events"],
+            enabled=form.cleaned_data["enabled"],
+        )
+    except services.InvalidWebhook as exc:
+        for field, message in exc.details.items():
+            form.add_error(field if field in form.fields else None, message)
+        return _page(request, form)
+    messages.success(request, "Webhook endpoint saved.")
+    return _page(request, secret=endpoint.secret if secret_is_new else None)
+
+
+@require_POST
+@tenant_required("manage_webhooks")
+def rotate(request):
+    endpoint = services.rotate_secret(request.tenant)
+    messages.success(request, "New signing secret created; the old one no longer signs deliveries.")
+    return _page(request, secret=endpoint.secret)
+
+
+@require_POST
+@tenant_required("manage_webhooks")
+def redeliver(request, delivery_id: int):
+    original = get_object_or_404(WebhookDelivery.objects.for_tenant(request.tenant), pk=delivery_id)
+    try:
+        sender.redeliver(original)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Delivery {original.webhook_id} queued again.")
+    return redirect("generations:webhooks")
+
+
+@tenant_required("view")
+def result_file(request, generation_id: str, kind: str):
+    """Our copy of a result for members of the current team; ?download=1 saves it as a file."""
+    try:
+        file, content_type, filename = results.open_result(request.tenant, generation_id, kind)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    return FileResponse(
+        file.open("rb"),
+        content_type=content_type,
+        as_attachment=request.GET.get("download") == "1",
+        filename=filename,
+    )
