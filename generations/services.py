@@ -430,7 +430,8 @@ def ambiguous_window(provider_slug: str) -> timedelta:
 def schedule_next_poll(generation_id: str, retry_after: float | None = None) -> None:
     """Count a poll and set the next one (backoff), unless the job is terminal by now."""
     generation = Generation.objects.only("poll_count").get(pk=generation_id)
-    delay = retry_after or backoff(generation.poll_count)
+    # The first poll came GENERATION_POLL_MIN_SECONDS after submission; each later one doubles.
+    delay = retry_after or backoff(generation.poll_count + 1)
     Generation.objects.filter(pk=generation_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
         poll_count=generation.poll_count + 1,
         next_poll_at=timezone.now() + timedelta(seconds=delay),

@@ -38,24 +38,30 @@ class Command(BaseCommand):
 
     def handle(self, once=False, interval=None, **options):
         interval = settings.GENERATION_POLLER_INTERVAL_SECONDS if interval is None else interval
+        if once:
+            self.stdout.write(f"{self.sweep()} due")
+            return
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        self.stdout.write(f"Poller: sweeping due generations every {interval:g} s")
+        self.loop(interval)
+
+    def loop(self, interval: float) -> None:
         self.running = True
-        if not once:
-            signal.signal(signal.SIGTERM, self._stop)
-            signal.signal(signal.SIGINT, self._stop)
-            self.stdout.write(f"Poller: sweeping due generations every {interval:g} s")
         while self.running:
+            # Drop connections the database closed meanwhile (restarts, CONN_MAX_AGE).
             close_old_connections()
-            try:
-                claimed = poll_due()
-            except Exception:
-                # A bad sweep (database restarting, a bug in one row) must not stop the clock.
-                log.exception("poll sweep failed")
-                claimed = 0
-            if once:
-                self.stdout.write(f"{claimed} due")
-                return
+            claimed = self.sweep()
             if claimed < settings.GENERATION_POLL_BATCH:
                 self.sleep(interval)
+
+    def sweep(self) -> int:
+        try:
+            return poll_due()
+        except Exception:
+            # A bad sweep (database restarting, a bug in one row) must not stop the clock.
+            log.exception("poll sweep failed")
+            return 0
 
     def _stop(self, *args):
         self.running = False

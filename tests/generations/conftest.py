@@ -1,0 +1,196 @@
+"""A scripted fake provider for lifecycle tests, so they pin our state machine, not a vendor.
+
+`fake_providers` replaces the registry and the one transport choke point: each provider call
+takes the next scripted outcome (a FakeResponse or a ProviderError). `queued` records
+django-q2 enqueues instead of running them; `run_queued()` runs them like a worker would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from generations import providers, tasks
+from generations.models import Generation
+from generations.providers.base import Adapter, CallbackRejected, Capabilities, ProviderError, Update
+from generations.spec import ASPECT_RATIOS, RESOLUTIONS, GenerationSpec
+from tests.factories import fund
+
+PRICE = 32  # 8 s at 720p without audio, from billing's default price table
+
+
+@dataclass
+class FakeRequest:
+    method: str
+    url: str
+    content: bytes = b""
+
+
+@dataclass
+class FakeResponse:
+    data: dict = field(default_factory=dict)
+    status_code: int = 200
+
+    @property
+    def content(self) -> bytes:
+        return json.dumps(self.data).encode()
+
+
+class FakeAdapter(Adapter):
+    protocol = "fake"
+    default_capabilities = Capabilities(
+        aspect_ratios=ASPECT_RATIOS,
+        resolutions=RESOLUTIONS,
+        durations=tuple(range(4, 13)),
+        auto_duration=True,
+    )
+
+    def build_create(self, spec, callback_url):
+        body = {"prompt": spec.prompt, "callback_url": callback_url, "api_key": self.api_key}
+        return FakeRequest("POST", f"{self.base_url}/tasks", json.dumps(body).encode())
+
+    def parse_create(self, response):
+        return response.data["task_id"]
+
+    def build_status(self, task_id):
+        return FakeRequest("GET", f"{self.base_url}/tasks/{task_id}")
+
+    def parse_status(self, response):
+        return Update(**response.data, raw=response.data)
+
+    def parse_callback(self, body, headers):
+        try:
+            data = json.loads(body)
+            task_id, state = data["task_id"], data["state"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CallbackRejected(f"unreadable: {exc}") from exc
+        secret = self.options.get("secret")
+        if secret and headers.get("X-Signature") != secret:
+            raise CallbackRejected("signature does not match", code="bad_signature")
+        return task_id, Update(state=state, video_url=data.get("video_url"), raw=data)
+
+    def build_cancel(self, task_id):
+        return FakeRequest("DELETE", f"{self.base_url}/tasks/{task_id}") if self.capabilities.cancel else None
+
+    @property
+    def callbacks_are_signed(self):
+        return bool(self.options.get("secret"))
+
+
+class FakeProviders:
+    def __init__(self):
+        self.adapters: dict[str, FakeAdapter] = {}
+        self.outcomes: list = []
+        self.calls: list[FakeRequest] = []
+        self.add("alpha")
+
+    def add(self, slug, *, secret=None, **capabilities) -> FakeAdapter:
+        caps = FakeAdapter.default_capabilities.with_overrides(capabilities)
+        adapter = FakeAdapter(slug, f"https://{slug}.test", f"sk-{slug}-secret", capabilities=caps)
+        adapter.options["secret"] = secret
+        self.adapters[slug] = adapter
+        return adapter
+
+    def script(self, *outcomes):
+        self.outcomes.extend(outcomes)
+
+    def send(self, request):
+        self.calls.append(request)
+        assert self.outcomes, f"unexpected provider call {request.method} {request.url}"
+        outcome = self.outcomes.pop(0)
+        if callable(outcome):  # something happens while the call is in flight
+            outcome = outcome(request)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    # The registry functions, same signatures as generations.providers.
+    def get_adapter(self, slug):
+        return self.adapters[slug]
+
+    def choose(self, spec, requested="auto"):
+        spec.check()
+        return self.adapters[next(iter(self.adapters)) if requested == "auto" else requested]
+
+    def failover_candidates(self, spec, after_slug):
+        slugs = list(self.adapters)
+        return [self.adapters[s] for s in slugs[slugs.index(after_slug) + 1 :]]
+
+
+@pytest.fixture
+def fake_providers(monkeypatch):
+    fake = FakeProviders()
+    monkeypatch.setattr(providers, "get_adapter", fake.get_adapter)
+    monkeypatch.setattr(providers, "choose", fake.choose)
+    monkeypatch.setattr(providers, "failover_candidates", fake.failover_candidates)
+    monkeypatch.setattr(providers.transport, "send", fake.send)
+    return fake
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks enqueued with django-q2, as (function name, generation id), in order."""
+    jobs: list[tuple[str, str]] = []
+
+    def fake_async_task(func, *args, **kwargs):
+        jobs.append((func.rsplit(".", 1)[-1], *args))
+
+    monkeypatch.setattr("generations.services.async_task", fake_async_task)
+    monkeypatch.setattr("generations.tasks.async_task", fake_async_task)
+    return jobs
+
+
+@pytest.fixture
+def run_queued(queued, django_capture_on_commit_callbacks):
+    """Run every enqueued task (and those they enqueue) like a worker; returns their results."""
+
+    def run():
+        results = []
+        while queued:
+            name, *args = queued.pop(0)
+            with django_capture_on_commit_callbacks(execute=True):
+                results.append(getattr(tasks, name)(*args))
+        return results
+
+    return run
+
+
+@pytest.fixture
+def funded(tenant):
+    fund(tenant, 1000)
+    return tenant
+
+
+@pytest.fixture
+def create(funded, fake_providers, queued, django_capture_on_commit_callbacks):
+    """create(**spec_fields) -> Generation, via the real service, on-commit hooks run."""
+    from generations.services import create_generation
+
+    def make(provider="auto", tenant=None, **spec_fields):
+        spec_fields.setdefault("prompt", "A cat yawning at the camera")
+        with django_capture_on_commit_callbacks(execute=True):
+            return create_generation(tenant or funded, spec=GenerationSpec(**spec_fields), provider=provider)
+
+    return make
+
+
+def reload(generation) -> Generation:
+    return Generation.objects.get(pk=generation.pk)
+
+
+def created(task_id="task-1"):
+    return FakeResponse({"task_id": task_id})
+
+
+def status(state, **fields):
+    return FakeResponse({"state": state, **fields})
+
+
+def refused(
+    message="bad request", *, retryable=False, task_created=False, retry_after=None, code="bad_request"
+):
+    return ProviderError(
+        message, retryable=retryable, task_created=task_created, retry_after=retry_after, code=code
+    )

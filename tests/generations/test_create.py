@@ -1,0 +1,85 @@
+import pytest
+
+from billing.errors import InsufficientCredits
+from billing.services import balance
+from generations.models import Generation, GenerationEvent, Status
+from generations.moderation import PromptBlocked
+from generations.services import create_generation
+from generations.spec import GenerationSpec, SpecError
+from tests.generations.conftest import PRICE
+
+
+def test_it_holds_the_quote_and_enqueues_the_submission(create, funded, queued):
+    generation = create(duration=8, resolution="720p")
+
+    assert generation.status == Status.PENDING
+    assert (generation.provider, generation.requested_provider) == ("alpha", "auto")
+    assert (generation.quoted, generation.held, generation.charged) == (PRICE, PRICE, 0)
+    assert balance(funded).available == 1000 - PRICE
+    assert queued == [("submit_generation", generation.id)]
+    assert generation.deadline is not None
+    assert GenerationEvent.objects.filter(generation=generation, kind="state").count() == 1
+
+
+def test_it_enqueues_only_after_commit(funded, fake_providers, queued):
+    generation = create_generation(funded, spec=GenerationSpec(prompt="A cat yawning"))
+
+    # The test transaction never commits, so the worker would not see the row yet.
+    assert generation.pk and queued == []
+
+
+def test_insufficient_credits_writes_nothing(tenant, fake_providers, queued):
+    with pytest.raises(InsufficientCredits):
+        create_generation(tenant, spec=GenerationSpec(prompt="A cat yawning"))
+
+    assert not Generation.objects.exists()
+    assert queued == []
+
+
+def test_a_suspended_tenant_is_refused(funded, fake_providers):
+    funded.suspended = True
+    funded.save()
+
+    with pytest.raises(Exception) as info:
+        create_generation(funded, spec=GenerationSpec(prompt="A cat yawning"))
+
+    assert (info.value.code, info.value.http_status) == ("tenant_suspended", 403)
+    assert not Generation.objects.exists()
+
+
+def test_a_bad_spec_names_the_field_and_writes_nothing(funded, fake_providers):
+    with pytest.raises(SpecError) as info:
+        create_generation(funded, spec=GenerationSpec(prompt="A cat yawning", duration=30))
+
+    assert "duration" in info.value.details
+    assert not Generation.objects.exists()
+    assert balance(funded).held == 0
+
+
+def test_a_blocked_prompt_is_refused(funded, fake_providers, settings):
+    settings.MODERATION_BLOCKED_TERMS = ["forbidden thing"]
+
+    with pytest.raises(PromptBlocked) as info:
+        create_generation(funded, spec=GenerationSpec(prompt="A FORBIDDEN Thing at dawn"))
+
+    assert info.value.http_status == 422
+    assert "prompt" in info.value.details
+    assert not Generation.objects.exists()
+
+
+def test_a_review_term_holds_the_job_for_review(create, funded, settings, queued):
+    settings.MODERATION_REVIEW_TERMS = ["celebrity"]
+
+    generation = create(prompt="A celebrity waving")
+
+    assert generation.status == Status.AWAITING_REVIEW
+    assert generation.held == PRICE
+    assert queued == []
+
+
+def test_a_tenant_under_review_waits_for_every_job(create, funded, queued):
+    funded.review_all = True
+    funded.save()
+
+    assert create().status == Status.AWAITING_REVIEW
+    assert queued == []
