@@ -105,10 +105,8 @@ def _billable_seconds(spec: GenerationSpec, provider_slug: str) -> int:
     # charges the real duration and releases the rest.
     if provider_slug == AUTO_PROVIDER:
         return MAX_DURATION
-    try:
-        from generations.providers import get_adapter  # imported late: the registry reads settings
-    except ImportError:  # TODO: drop once generations.providers.get_adapter exists
-        return MAX_DURATION
+    from generations.providers import get_adapter  # imported late: the registry reads settings
+
     return get_adapter(provider_slug).capabilities.max_duration
 
 
