@@ -1,0 +1,71 @@
+"""Real headless Chromium against pytest-django's live_server, through Playwright's sync API.
+
+Debian's /usr/bin/chromium is driven directly (no `playwright install`); without it the browser
+tests skip with the reason. A failing test leaves a full-page screenshot in test-artifacts/.
+
+Why not pytest-playwright's fixtures, and why DJANGO_ALLOW_ASYNC_UNSAFE: Playwright's sync API
+keeps an asyncio loop registered as "running" on the main thread (inside a greenlet) for as
+long as Playwright is started, and Django then refuses every ORM call from that thread. Here
+Playwright starts after the live server and the test database and stops before they are torn
+down, so no other test ever sees the loop; only while a browser test runs is the check lifted,
+for its own ORM assertions. Nothing async touches the database: the live server's threads are
+plain threads, and the loop only talks to Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def browser(live_server, monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    # Remembered per phase, so the page fixture knows at teardown whether the test failed.
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
