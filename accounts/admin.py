@@ -1,8 +1,18 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+import uuid
 
-from accounts.models import ApiKey, Invitation, Membership, Tenant, User
-from billing.admin import grant_credits
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts import audit, tenant_controls
+from accounts.admin_tools import CappedCountPaginator, TenantFilter
+from accounts.models import ApiKey, AuditEvent, Invitation, Membership, ModerationTerm, Tenant, User
+from accounts.tenant_controls import CreditChange
+from billing.admin import GrantCreditsForm
+from seedance_site.errors import DomainError
 
 
 @admin.register(User)
@@ -25,14 +35,160 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+# --- Tenant controls (moderation): every change audited through accounts.tenant_controls ----------
+
+
+class CreditChangeForm(GrantCreditsForm):
+    """Billing's grant form, plus adjustments (either sign) and a once-only key per submission."""
+
+    kind = forms.ChoiceField(choices=CreditChange.CHOICES, initial=CreditChange.GRANT)
+    amount = forms.IntegerField(help_text="Whole credits. A grant adds (> 0); an adjustment may be negative.")
+    note = forms.CharField(
+        max_length=500, help_text="Required: why. The tenant sees it in their ledger; staff in the audit log."
+    )
+    # A resubmitted form (double click, browser reload) carries the same key and applies once.
+    request_key = forms.CharField(widget=forms.HiddenInput)
+    field_order = ["kind", "amount", "note"]
+
+    def clean(self):
+        data = super().clean()
+        amount, kind = data.get("amount"), data.get("kind")
+        if amount is not None and kind == CreditChange.GRANT and amount <= 0:
+            self.add_error(
+                "amount", "A grant must be a positive number of credits; use Adjust to remove credits."
+            )
+        if amount == 0 and kind == CreditChange.ADJUST:
+            self.add_error("amount", "An adjustment of 0 credits changes nothing.")
+        return data
+
+
+@admin.action(description="Grant or adjust credits (with a note)", permissions=["change"])
+def change_credits(modeladmin, request, queryset):
+    """Ask for kind, amount and note; apply to each selected tenant once, audited."""
+    if "apply" in request.POST:
+        form = CreditChangeForm(request.POST)
+    else:
+        form = CreditChangeForm(initial={"request_key": uuid.uuid4().hex})
+    tenants = list(queryset)
+    if form.is_valid():
+        data = form.cleaned_data
+        done, failed, repeated = [], [], 0
+        for tenant in tenants:
+            try:
+                entry = tenant_controls.change_credits(
+                    tenant,
+                    request.user,
+                    data["kind"],
+                    data["amount"],
+                    data["note"],
+                    request=request,
+                    request_key=f"credits:{data['request_key']}:{tenant.pk}",
+                )
+            except DomainError as error:
+                failed.append(f"{tenant.slug}: {error.message}")
+                continue
+            if entry is None:
+                repeated += 1
+            else:
+                done.append(f"{tenant.slug} (balance now {entry.balance_after})")
+        if done:
+            verb = "Granted" if data["kind"] == CreditChange.GRANT else "Adjusted by"
+            modeladmin.message_user(
+                request, f"{verb} {data['amount']} credits: {', '.join(done)}.", messages.SUCCESS
+            )
+        if repeated:
+            modeladmin.message_user(
+                request, f"{repeated} tenant(s) unchanged: this form was already applied.", messages.WARNING
+            )
+        if failed:
+            modeladmin.message_user(request, "Not changed: " + "; ".join(failed), messages.ERROR)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Grant or adjust credits",
+        "form": form,
+        "tenants": tenants,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/accounts/tenant/change_credits.html", context)
+
+
+def _flag_action(name: str, description: str, control, value: bool):
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        tenants = list(queryset)
+        changed = [t.slug for t in tenants if control(t, request.user, value, request)]
+        unchanged = len(tenants) - len(changed)
+        if changed:
+            modeladmin.message_user(request, f"{description}: {', '.join(changed)}.", messages.SUCCESS)
+        if unchanged:
+            modeladmin.message_user(
+                request, f"{unchanged} tenant(s) were already so; unchanged.", messages.INFO
+            )
+
+    action.__name__ = name
+    return action
+
+
+suspend = _flag_action("suspend", "Suspend (refuse new work)", tenant_controls.set_suspended, True)
+unsuspend = _flag_action("unsuspend", "Lift suspension", tenant_controls.set_suspended, False)
+require_review = _flag_action(
+    "require_review", "Require review of every job", tenant_controls.set_review_all, True
+)
+stop_review = _flag_action("stop_review", "Stop requiring review", tenant_controls.set_review_all, False)
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "suspended", "review_all", "created"]
+    list_display = [
+        "name",
+        "slug",
+        "suspended",
+        "review_all",
+        "max_in_flight",
+        "available_credits",
+        "generations_link",
+        "created",
+    ]
     list_filter = ["suspended", "review_all"]
+    list_select_related = ["credit_account"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
-    # Money moves only through billing.services; the action asks for an amount and a note.
-    actions = [grant_credits]
+    # Money moves only through billing.services; the credits action asks for an amount and a note.
+    actions = [suspend, unsuspend, require_review, stop_review, change_credits]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "created"]}),
+        (
+            "Moderation",
+            {
+                "fields": ["suspended", "review_all", "max_in_flight"],
+                "description": "Suspension refuses new generations; jobs already running finish. "
+                "Empty in-flight limit = the TENANT_MAX_IN_FLIGHT setting. Changes are audited.",
+            },
+        ),
+        ("Results", {"fields": ["retention_days"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # The admin wraps this in a transaction, so a change and its audit rows commit together.
+            for field in tenant_controls.CONTROLLED_FIELDS:
+                if field in form.changed_data:
+                    tenant_controls.record_control_change(
+                        obj, request.user, field, form.initial.get(field), form.cleaned_data[field], request
+                    )
+
+    @admin.display(description="available credits")
+    def available_credits(self, tenant):
+        account = getattr(tenant, "credit_account", None)
+        return account.available if account else 0
+
+    @admin.display(description="generations")
+    def generations_link(self, tenant):
+        url = reverse("admin:generations_generation_changelist")
+        return format_html('<a href="{}?tenant={}">generations</a>', url, tenant.slug)
 
 
 @admin.register(ApiKey)
@@ -49,3 +205,110 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "tenant", "role", "created", "accepted_at"]
     list_select_related = ["tenant"]
+
+
+# --- Moderation terms and the audit log ------------------------------------------------------------
+
+
+@admin.register(ModerationTerm)
+class ModerationTermAdmin(admin.ModelAdmin):
+    """Terms staff add here apply together with the MODERATION_*_TERMS settings (next create on)."""
+
+    list_display = ["term", "kind", "active", "note", "created_by", "created_at"]
+    list_editable = ["kind", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["term", "note"]
+    fields = ["term", "kind", "active", "note"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        before = {field: form.initial.get(field) for field in form.changed_data} if change else None
+        after = {field: form.cleaned_data.get(field) for field in form.changed_data}
+        if not change or form.changed_data:
+            action = "moderation_term.change" if change else "moderation_term.add"
+            audit.record(request.user, action, target=obj, before=before, after=after, request=request)
+
+    def delete_model(self, request, obj):
+        _audit_term_delete(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for term in queryset:
+            _audit_term_delete(request, term)
+        super().delete_queryset(request, queryset)
+
+
+def _audit_term_delete(request, term: ModerationTerm) -> None:
+    before = {"term": term.term, "kind": term.kind, "active": term.active}
+    audit.record(request.user, "moderation_term.delete", target=term, before=before, request=request)
+
+
+class ActionFilter(admin.SimpleListFilter):
+    """Choices from the known actions, not a DISTINCT over the whole log."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(audit.ACTION_LABELS.items(), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class StaffFilter(admin.SimpleListFilter):
+    title = "by"
+    parameter_name = "by"
+
+    def lookups(self, request, model_admin):
+        return [("staff", "Staff"), ("tenant", "Tenant users and API keys"), ("system", "System")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "staff":
+            return queryset.filter(actor__is_staff=True)
+        if self.value() == "tenant":
+            return queryset.exclude(actor_email="").exclude(actor__is_staff=True)
+        if self.value() == "system":
+            return queryset.filter(actor_email="")
+        return queryset
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """History: nobody adds, edits or deletes audit events, not even superusers."""
+
+    list_display = ["at", "actor_email", "tenant", "action", "target_type", "target_id", "note", "ip"]
+    list_select_related = ["tenant"]
+    list_filter = [ActionFilter, StaffFilter, TenantFilter, ("at", admin.DateFieldListFilter)]
+    search_fields = ["=target_id", "actor_email", "note"]
+    search_help_text = "An exact target id (gen_…, tenant id), an actor email, or words from the note."
+    ordering = ["-at", "-id"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = [
+        "at",
+        "actor",
+        "actor_email",
+        "tenant",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "before",
+        "after",
+        "note",
+        "ip",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -17,6 +17,8 @@ urlpatterns = [
     # Portal pages (server-rendered): /accounts/..., /keys/, /team/, /billing/, /, /generations/...
     path("", include("accounts.urls")),
     path("billing/", include("billing.urls")),
+    # The tenant owner's audit log: /audit/
+    path("audit/", include("accounts.audit_urls")),
     path("", include("generations.portal_urls")),
     # Webhook settings actions and result downloads: /webhooks/..., /results/<id>/...
     path("", include("generations.webhooks.portal_urls")),
