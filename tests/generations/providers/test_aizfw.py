@@ -41,9 +41,12 @@ def test_http_errors(status, retryable):
 
 @pytest.mark.parametrize(
     ("name", "state"),
-    [("status_queued.inferred", State.QUEUED), ("status_processing", State.RUNNING),
-     ("status_cancelled.inferred", State.CANCELLED)],
-)  # fmt: skip
+    [
+        ("status_queued.inferred", State.QUEUED),
+        ("status_processing", State.RUNNING),
+        ("status_cancelled.inferred", State.CANCELLED),
+    ],
+)
 def test_non_success_states(name, state):
     assert make("aizfw").parse_status(response(slug="aizfw", name=name)).state == state
 
@@ -51,8 +54,10 @@ def test_non_success_states(name, state):
 def test_completed_gives_the_video_and_actual_duration():
     update = make("aizfw").parse_status(response(slug="aizfw", name="status_completed.inferred"))
     assert (update.state, update.video_url, update.duration_s) == (
-        State.SUCCEEDED, "https://aizfw.example.com/video.mp4", 5,
-    )  # fmt: skip
+        State.SUCCEEDED,
+        "https://aizfw.example.com/video.mp4",
+        5,
+    )
 
 
 def test_failed_carries_the_error_string():

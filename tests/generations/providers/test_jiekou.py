@@ -11,9 +11,12 @@ from .helpers import BASE, load, make, response, sent_json, spec
 
 @pytest.mark.parametrize(
     ("kind", "path"),
-    [("text_to_video", "/v3/async/seedance-v1.5-pro-t2v"), ("first_frame", "/v3/async/seedance-v1.5-pro-i2v"),
-     ("first_last_frame", "/v3/async/seedance-v1.5-pro-i2v")],
-)  # fmt: skip
+    [
+        ("text_to_video", "/v3/async/seedance-v1.5-pro-t2v"),
+        ("first_frame", "/v3/async/seedance-v1.5-pro-i2v"),
+        ("first_last_frame", "/v3/async/seedance-v1.5-pro-i2v"),
+    ],
+)
 def test_create_body_field_by_field(kind, path):
     request = make("jiekou").build_create(
         spec(kind, generate_audio=True, seed=42), "https://ignored.example/"
@@ -33,9 +36,15 @@ def test_create_success_and_status_query():
 
 @pytest.mark.parametrize(
     ("status", "reason", "retryable"),
-    [(400, "INVALID_REQUEST_BODY", False), (401, "FAILED_TO_AUTH", False), (403, "NOT_ENOUGH_BALANCE", False),
-     (404, "MODEL_NOT_FOUND", False), (429, "RATE_LIMIT_EXCEEDED", True), (503, "SERVICE_NOT_AVAILABLE", True)],
-)  # fmt: skip
+    [
+        (400, "INVALID_REQUEST_BODY", False),
+        (401, "FAILED_TO_AUTH", False),
+        (403, "NOT_ENOUGH_BALANCE", False),
+        (404, "MODEL_NOT_FOUND", False),
+        (429, "RATE_LIMIT_EXCEEDED", True),
+        (503, "SERVICE_NOT_AVAILABLE", True),
+    ],
+)
 def test_documented_errors(status, reason, retryable):
     body = load("jiekou", "error_400.inferred") | {"code": status, "reason": reason}
     with pytest.raises(ProviderError) as exc:

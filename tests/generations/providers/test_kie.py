@@ -55,9 +55,19 @@ def test_create_401_is_permanent_and_names_the_problem():
 
 @pytest.mark.parametrize(
     ("code", "retryable"),
-    [(401, False), (402, False), (404, False), (422, False), (429, True), (433, False), (455, True),
-     (500, True), (501, False), (505, False)],
-)  # fmt: skip
+    [
+        (401, False),
+        (402, False),
+        (404, False),
+        (422, False),
+        (429, True),
+        (433, False),
+        (455, True),
+        (500, True),
+        (501, False),
+        (505, False),
+    ],
+)
 @pytest.mark.parametrize("http_status", [200, "same"])
 def test_every_documented_error_code_is_mapped(code, retryable, http_status):
     # Kie puts the error in the envelope's code, with HTTP 200 or (perhaps) the same HTTP status.
@@ -125,9 +135,11 @@ def test_a_broken_status_body_is_retryable():
 
 @pytest.mark.parametrize(
     ("name", "task_id", "state"),
-    [("callback_success", "e989621f54392584b05867f87b160672", State.SUCCEEDED),
-     ("callback_fail", "bd3a37c523149e4adf45a3ddb5faf1a8", State.FAILED)],
-)  # fmt: skip
+    [
+        ("callback_success", "e989621f54392584b05867f87b160672", State.SUCCEEDED),
+        ("callback_fail", "bd3a37c523149e4adf45a3ddb5faf1a8", State.FAILED),
+    ],
+)
 def test_unsigned_callbacks_parse_when_no_key_is_configured(name, task_id, state):
     adapter = make("kie")
     got_id, update = adapter.parse_callback(json.dumps(load("kie", name)).encode(), {})
@@ -143,7 +155,7 @@ def signed_headers(task_id, key="hmac-key", timestamp=None):
 def test_a_correctly_signed_callback_is_trusted():
     adapter = make("kie", webhook_hmac_key="hmac-key")
     body = json.dumps(load("kie", "callback_success")).encode()
-    task_id, update = adapter.parse_callback(body, signed_headers("e989621f54392584b05867f87b160672"))
+    _task_id, update = adapter.parse_callback(body, signed_headers("e989621f54392584b05867f87b160672"))
     assert update.video_url == "https://example.com/generated-image.jpg"
     assert adapter.callbacks_are_signed
 
@@ -170,9 +182,10 @@ def test_apikley_never_claims_signed_callbacks():
 
 
 @pytest.mark.parametrize(
-    "body", [b"not json", b"[1, 2]", b'{"code": 200}', b'{"code": 200, "data": {"state": "success"}}'],
+    "body",
+    [b"not json", b"[1, 2]", b'{"code": 200}', b'{"code": 200, "data": {"state": "success"}}'],
     ids=["not-json", "array", "no-data", "no-task-id"],
-)  # fmt: skip
+)
 def test_a_malformed_callback_is_refused(body):
     with pytest.raises(CallbackRejected) as exc:
         make("kie").parse_callback(body, {})

@@ -48,7 +48,7 @@ def test_a_5xx_is_retried_with_backoff_then_succeeds(slept):
 
 
 def test_a_429_waits_as_long_as_retry_after_says(slept):
-    client, calls = serve(httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json={}))
+    client, _calls = serve(httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json={}))
     with client:
         assert post().status_code == 200
     assert slept == [7.0]
@@ -87,7 +87,7 @@ def test_a_read_timeout_is_ambiguous_and_never_resent(slept):
 
 
 def test_a_4xx_is_returned_for_the_adapter_to_read(slept):
-    client, calls = serve(httpx.Response(400, json={"error": {"code": "InvalidParameter"}}))
+    client, _calls = serve(httpx.Response(400, json={"error": {"code": "InvalidParameter"}}))
     with client:
         assert post().status_code == 400
     assert slept == []
