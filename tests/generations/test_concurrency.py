@@ -1,0 +1,101 @@
+"""Races that only PostgreSQL row locks can referee: callbacks and polls settle a job once."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from billing import services as billing
+from billing.models import CreditHold, LedgerEntry
+from generations import services, tasks
+from generations.models import Generation, Status
+from generations.providers.base import Update
+from tests.conftest import postgres_only
+from tests.factories import fund, make_generation
+from tests.generations.conftest import PRICE
+
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+SUCCESS = Update(state="succeeded", video_url="https://cdn.test/v.mp4")
+
+
+def race(*calls):
+    """Run each call in its own thread, released together; returns the exceptions raised."""
+    barrier = threading.Barrier(len(calls))
+    errors = []
+
+    def run(call):
+        try:
+            barrier.wait()
+            call()
+        except Exception as exc:  # noqa: BLE001 - every error is surfaced to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.fixture
+def running(tenant):
+    fund(tenant, 1000)
+    generation = make_generation(tenant, status=Status.RUNNING, provider="sandbox", provider_task_id="t-1")
+    billing.hold(tenant, PRICE, generation)
+    return generation
+
+
+def test_duplicate_callbacks_and_a_poll_settle_once(running, tenant):
+    apply = lambda source: lambda: services.apply_update(running.id, SUCCESS, source=source)
+
+    errors = race(apply("callback"), apply("callback"), apply("poll"), apply("callback"), apply("poll"))
+
+    assert errors == []
+    assert Generation.objects.get(pk=running.pk).status == Status.SUCCEEDED
+    assert LedgerEntry.objects.filter(generation=running, kind="charge").count() == 1
+    assert running.events.filter(kind="state").count() == 1
+    assert billing.balance(tenant).balance == 1000 - PRICE
+    assert billing.reconcile(tenant) == []
+
+
+def test_a_success_racing_a_failure_settles_one_way(running, tenant):
+    failure = Update(state="failed", error_code="boom")
+
+    errors = race(
+        lambda: services.apply_update(running.id, SUCCESS, source="callback"),
+        lambda: services.apply_update(running.id, failure, source="poll"),
+    )
+
+    assert errors == []
+    status = Generation.objects.get(pk=running.pk).status
+    hold = CreditHold.objects.get(generation=running).state
+    assert (status, hold) in [(Status.SUCCEEDED, "captured"), (Status.FAILED, "released")]
+    assert billing.reconcile(tenant) == []
+
+
+def test_parallel_sweeps_never_claim_the_same_row(tenant):
+    for _ in range(20):
+        make_generation(tenant, status=Status.QUEUED, provider="sandbox", next_poll_at=timezone.now())
+    claims = [[], [], []]
+
+    errors = race(*[lambda c=c: c.extend(tasks._claim_due(limit=20)) for c in claims])
+
+    assert errors == []
+    ids = [row[0] for claim in claims for row in claim]
+    assert len(ids) == len(set(ids)) == 20
+
+
+def test_the_in_flight_cap_holds_under_parallel_submissions(tenant):
+    tenant.max_in_flight = 1
+    tenant.save()
+    jobs = [make_generation(tenant, status=Status.PENDING, provider="sandbox") for _ in range(4)]
+
+    errors = race(*[lambda j=j: services.begin_submission(j.id) for j in jobs])
+
+    assert errors == []
+    assert Generation.objects.filter(submission_started_at__isnull=False).count() == 1
