@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
-from generations import services
+from generations import results, services
 from generations.forms import FRAMES_DIR, GenerationForm, HistoryFilterForm
 from generations.models import Generation, Status
 from generations.spec import GenerationSpec, SpecError
@@ -202,16 +202,14 @@ def cancel(request, generation_id: str):
 @tenant_required("view")
 def video(request, generation_id: str):
     """Our mirrored copy of the result, to the tenant only; ?download=1 saves it as a file."""
-    generation = _get_generation(request, generation_id)
-    if not generation.video_file:
-        raise Http404("No video yet.")
+    # results.open_result is the one access check: another tenant's id, a result hidden by
+    # moderation and one not copied yet are all refused there.
+    try:
+        file, content_type, filename = results.open_result(request.tenant, generation_id, "video")
+    except DomainError as error:
+        raise Http404(error.message) from None
     download = request.GET.get("download") == "1"
-    return FileResponse(
-        generation.video_file.open("rb"),
-        as_attachment=download,
-        filename=f"{generation.id}.mp4",
-        content_type="video/mp4",
-    )
+    return FileResponse(file.open("rb"), as_attachment=download, filename=filename, content_type=content_type)
 
 
 def frame(request, name: str):
