@@ -1,15 +1,17 @@
 """The whole lifecycle against the in-process sandbox: create, submit, callback or poll, settle."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_q.conf import Conf
 
 from billing.models import LedgerEntry
 from billing.services import balance, reconcile
 from generations import tasks
-from generations.models import Status
+from generations.models import Generation, Status
 from generations.services import create_generation
 from generations.spec import GenerationSpec
 from tests.generations.conftest import reload
@@ -109,3 +111,19 @@ def test_a_timed_out_create_is_adopted_when_the_providers_callback_names_the_tas
     assert generation.status == Status.SUCCEEDED
     assert generation.charged == generation.quoted
     assert reconcile(funded) == []
+
+
+def test_the_demo_starts_a_sample_generation_that_succeeds(
+    sandbox, queued, run_queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", stdout=io.StringIO())
+    generation = Generation.objects.get(tenant__slug="demo")
+    assert generation.status == Status.PENDING
+
+    run_queued()
+    with django_capture_on_commit_callbacks(execute=True):
+        sandbox.deliver_due_callbacks()
+    run_queued()
+
+    assert reload(generation).status == Status.SUCCEEDED

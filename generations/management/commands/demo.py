@@ -16,8 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--site-url", default=settings.SITE_URL)
+        parser.add_argument(
+            "--no-sample", action="store_true", help="Do not start a sample generation on the sandbox."
+        )
 
-    def handle(self, site_url, **options):
+    def handle(self, site_url, no_sample=False, **options):
         with transaction.atomic():
             user = User.objects.filter(email=DEMO_EMAIL).first()
             if user is None:
@@ -39,4 +42,23 @@ class Command(BaseCommand):
         self.stdout.write(f"  Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  API docs: {site_url}/api/docs/")
         self.stdout.write(f"  API key (shown once): {secret}")
+        if not no_sample:
+            self._sample_generation(tenant, user, site_url)
         self.stdout.write("")
+
+    def _sample_generation(self, tenant, user, site_url):
+        """Queue one sandbox job; the worker and `run_poller` take it from pending to succeeded."""
+        from generations.services import create_generation
+        from generations.spec import GenerationSpec
+        from seedance_site.errors import DomainError
+
+        if not settings.SANDBOX_ENABLED:
+            return
+        spec = GenerationSpec(prompt="A paper boat drifting down a rainy street, demo", duration=4)
+        try:
+            generation = create_generation(tenant, spec=spec, provider="sandbox", user=user)
+        except DomainError as error:
+            self.stdout.write(f"  (No sample generation: {error.message})")
+            return
+        self.stdout.write(f"  Sample generation {generation.id} ({generation.status}) on the sandbox:")
+        self.stdout.write(f"    {site_url}/generations/{generation.id}/")
