@@ -102,21 +102,24 @@ def _why_forbidden(address: Address) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     if address in METADATA_ADDRESSES:
-        return "it is a cloud metadata address"
+        return "a cloud metadata address"
     if address.is_loopback:
-        return "it is a loopback address"
+        return "a loopback address"
     if address.is_link_local:
-        return "it is a link-local address"
+        return "a link-local address"
     if address.is_multicast:
-        return "it is a multicast address"
+        return "a multicast address"
     if address.is_unspecified:
-        return "it is an unspecified address"
+        return "an unspecified address"
     if isinstance(address, ipaddress.IPv4Address) and address in CGNAT:
-        return "it is a carrier-grade NAT (100.64.0.0/10) address"
+        return "a carrier-grade NAT (100.64.0.0/10) address"
+    # Before is_private, which Python also sets for 240.0.0.0/4 and other reserved ranges.
+    if address.is_reserved:
+        return "a reserved address"
     if address.is_private:
-        return "it is a private address"
-    if address.is_reserved or not address.is_global:
-        return "it is a reserved address"
+        return "a private address"
+    if not address.is_global:
+        return "a reserved address"
     return None
 
 
@@ -148,8 +151,8 @@ def checked_addresses(host: str, port: int, url: str | None = None) -> list[str]
         reason = _why_forbidden(address)
         if reason is None or host_allowed or any(address in net for net in allowed_networks):
             continue
-        named = f"{host} resolves to {address}" if literal is None else f"{address}"
-        raise OutboundRefused(url, f"{named} and {reason}; add it to OUTBOUND_ALLOWLIST if this is intended.")
+        named = f"{host} resolves to {address}, which is" if literal is None else f"{address} is"
+        raise OutboundRefused(url, f"{named} {reason}; add it to OUTBOUND_ALLOWLIST if this is intended.")
     return candidates
 
 
