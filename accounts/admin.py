@@ -225,7 +225,7 @@ class ModerationTermAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
         before = {field: form.initial.get(field) for field in form.changed_data} if change else None
-        after = {field: form.cleaned_data.get(field) for field in form.changed_data}
+        after = {field: getattr(obj, field) for field in form.changed_data}  # as stored (normalised)
         if not change or form.changed_data:
             action = "moderation_term.change" if change else "moderation_term.add"
             audit.record(request.user, action, target=obj, before=before, after=after, request=request)

@@ -92,6 +92,14 @@ def _run(modeladmin, request, queryset, label: str, act) -> HttpResponseRedirect
             messages.ERROR,
         )
         return None
+    if not rows:
+        # In the review queue another moderator may have decided first: the job left the list.
+        modeladmin.message_user(
+            request,
+            f"{label}: unchanged; the selected generations are no longer in this list.",
+            messages.WARNING,
+        )
+        return _back(request)
     done, skipped = [], []
     for generation in rows:
         try:

@@ -94,7 +94,11 @@ def test_repoll_applies_the_providers_answer_at_once(submitted, fake_providers, 
 
     generation = reload(submitted)
     assert (generation.status, generation.charged) == (Status.SUCCEEDED, PRICE)
-    assert billing.balance(funded).as_dict() == {"balance": 1000 - PRICE, "held": 0, "available": 1000 - PRICE}
+    assert billing.balance(funded).as_dict() == {
+        "balance": 1000 - PRICE,
+        "held": 0,
+        "available": 1000 - PRICE,
+    }
     [event] = audit_events("generation.repoll", submitted)
     assert (event.before["status"], event.after["status"]) == ("queued", "succeeded")
 
@@ -124,7 +128,9 @@ def test_retry_submission_sends_a_pending_job_now(create, fake_providers, queued
     assert audit_events().count() == 1
 
 
-def test_retry_never_resends_a_create_call_with_an_unknown_outcome(create, fake_providers, queued, run_action):
+def test_retry_never_resends_a_create_call_with_an_unknown_outcome(
+    create, fake_providers, queued, run_action
+):
     from django.utils import timezone
 
     generation = create()
