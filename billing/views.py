@@ -58,7 +58,7 @@ class Chart:
     bars: list[Bar]
     peak: int
     baseline: float
-    labels: list[tuple[float, str]]  # (x, text) under a few bars
+    labels: list[tuple[float, str, str]]  # (x, text, text-anchor) under a few bars
 
 
 def usage_chart(usage: list[tuple[date, int]], width: int = 720, height: int = 180) -> Chart:
@@ -84,7 +84,10 @@ def usage_chart(usage: list[tuple[date, int]], width: int = 720, height: int = 1
             )
         )
     step = 7 if len(usage) > 10 else 1
-    labels = [(round(b.x + b.width / 2, 2), b.day.strftime("%b %-d")) for b in bars[::-1][::step]]
+    labels = [(round(b.x + b.width / 2, 2), b.day.strftime("%b %-d"), "middle") for b in bars[::-1][::step]]
+    if labels:
+        # Today's label sits at the right edge: anchor its end there so it is not clipped.
+        labels[0] = (float(width), labels[0][1], "end")
     return Chart(width=width, height=height, bars=bars, peak=peak, baseline=top + plot, labels=labels)
 
 

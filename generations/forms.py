@@ -41,9 +41,7 @@ FRAMES_DIR = "frames"
 def provider_choices() -> list[tuple[str, str]]:
     from generations import providers  # the registry reads settings; imported when the form is built
 
-    return [("auto", "Auto (first provider that fits)")] + [
-        (adapter.slug, adapter.slug) for adapter in providers.enabled_adapters()
-    ]
+    return [("auto", "Auto")] + [(adapter.slug, adapter.slug) for adapter in providers.enabled_adapters()]
 
 
 class GenerationForm(forms.Form):

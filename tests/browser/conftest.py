@@ -35,7 +35,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
-def browser(live_server, monkeypatch):
+def chromium(live_server, monkeypatch):
     if not CHROMIUM.exists():
         pytest.skip(
             f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
@@ -58,8 +58,10 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+def tab(chromium, live_server, request):
+    """A fresh browser context and page on the live server; named `tab`, not `page`, so that
+    pytest-playwright (installed for CI tooling) does not inject its own fixtures."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
