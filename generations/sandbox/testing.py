@@ -60,11 +60,22 @@ class InProcessWSGIHandler(WSGIHandler):
         return [body]
 
 
+_network: httpx.HTTPTransport | None = None
+
+
+def _network_transport() -> httpx.HTTPTransport:
+    # Built once: each new HTTPTransport builds an SSL context, ~0.1 s per test otherwise.
+    global _network
+    if _network is None:
+        _network = httpx.HTTPTransport()
+    return _network
+
+
 def in_process_client(site_url: str, mounts: dict[str, httpx.BaseTransport] | None = None) -> httpx.Client:
     """An httpx.Client that serves `site_url` from this process; `mounts` adds other hosts
-    (e.g. a MockTransport capturing callbacks sent elsewhere)."""
+    (e.g. a MockTransport capturing callbacks sent elsewhere). Other hosts use the network."""
     app = transport.InProcessTransport(app=InProcessWSGIHandler())
-    return httpx.Client(mounts={site_url: app, **(mounts or {})}, timeout=5)
+    return httpx.Client(transport=_network_transport(), mounts={site_url: app, **(mounts or {})}, timeout=5)
 
 
 def sandbox_settings(site_url: str, api_key: str, paths: dict[str, str]) -> dict:
@@ -110,6 +121,7 @@ def harness(settings, mounts: dict[str, httpx.BaseTransport] | None = None) -> I
         # The root URLconf only mounts /sandbox/ when SANDBOX_ENABLED was on at import time.
         settings.ROOT_URLCONF = "generations.sandbox.mounted_urls"
     client = in_process_client(settings.SITE_URL, mounts)
+    # Not closed afterwards: that would close the shared network transport too; the in-process
+    # part holds nothing to release.
     with transport.use_client(client):
         yield Harness(client=client, site_url=settings.SITE_URL)
-    client.close()
