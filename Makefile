@@ -14,13 +14,15 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# One command: migrate, demo data, then the web server and the task worker together.
-# Ctrl-C stops both; if either one dies, the other is stopped too.
+# One command: migrate, demo data, then the web server, the task worker and the poller together.
+# Ctrl-C stops them all; if one dies, the others are stopped too.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo --site-url http://$(HOST):$(PORT)
+	$(PY) manage.py demo
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py qcluster & \
+	$(PY) manage.py run_poller & \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
 	wait -n
 
