@@ -1,16 +1,15 @@
 """Staff screens: prices are editable; accounts, holds and the ledger are read-only history.
 
-Money only moves through billing.services, so the one write screen here is the "grant
-credits" form, used by the tenant admin's action (accounts.admin.TenantAdmin).
+Money only moves through billing.services. Staff grant credits from the tenant list: the
+"Grant or adjust credits" action in accounts.admin builds on GrantCreditsForm below and
+audits each change (accounts.tenant_controls).
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.template.response import TemplateResponse
+from django.contrib import admin
 
-from billing import services
 from billing.models import CreditAccount, CreditHold, LedgerEntry, PriceRule
 
 
@@ -75,29 +74,7 @@ class CreditHoldAdmin(ReadOnlyAdmin):
 
 
 class GrantCreditsForm(forms.Form):
+    """An amount and a note, both required: every grant says why in the ledger."""
+
     amount = forms.IntegerField(min_value=1, help_text="Whole credits to add to each selected tenant.")
     note = forms.CharField(max_length=500, help_text="Why: shown in the ledger.")
-
-
-@admin.action(description="Grant credits to the selected tenants", permissions=["change"])
-def grant_credits(modeladmin, request, queryset):
-    """Admin action: ask for an amount and a note, then grant them to each selected tenant."""
-    form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
-    if form.is_valid():
-        amount, note = form.cleaned_data["amount"], form.cleaned_data["note"]
-        tenants = list(queryset)
-        for tenant in tenants:
-            services.grant(tenant, amount, actor=request.user, note=note)
-        modeladmin.message_user(
-            request, f"Granted {amount} credits to {len(tenants)} tenant(s).", messages.SUCCESS
-        )
-        return None  # back to the change list
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": "Grant credits",
-        "form": form,
-        "tenants": queryset,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/billing/grant_credits.html", context)
