@@ -42,8 +42,14 @@ def check_image(value: str) -> None:
 def _check_url(value: str) -> None:
     if len(value) > MAX_URL_LENGTH:
         raise ImageProblem(f"URLs may be at most {MAX_URL_LENGTH} characters long.")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ImageProblem("URLs may not contain spaces or control characters.")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        raise ImageProblem("is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise ImageProblem("must be an http(s) URL or a data:image/...;base64 URI.")
     path = parts.path.lower()
     dot = path.rfind(".")

@@ -12,14 +12,18 @@ URL = "/api/v1/generations"
 
 
 def create(client, body=None, **headers):
-    return client.post(URL, body if body is not None else {"prompt": "A cat yawning"}, format="json", **headers)
+    return client.post(
+        URL, body if body is not None else {"prompt": "A cat yawning"}, format="json", **headers
+    )
 
 
 # --- create --------------------------------------------------------------------------------------
 
 
 def test_it_creates_a_generation_and_holds_its_price(api_client, funded):
-    response = create(api_client, {"prompt": "A cat yawning at the camera", "duration": 8, "resolution": "720p"})
+    response = create(
+        api_client, {"prompt": "A cat yawning at the camera", "duration": 8, "resolution": "720p"}
+    )
     assert response.status_code == 201
     body = response.json()
     generation = Generation.objects.get(pk=body["id"])
