@@ -205,3 +205,42 @@ def test_redelivery_to_a_disabled_endpoint_is_refused(failed_generation_delivery
     endpoint.save()
     with pytest.raises(sender.EndpointDisabled, match="re-enable"):
         redeliver(failed_generation_delivery)
+
+
+def test_a_success_webhook_waits_for_the_mirror_and_then_carries_our_video_url(
+    endpoint, tenant, queued, dns, respx_mock, settings, tmp_path
+):
+    import json
+
+    from generations import results
+
+    settings.MEDIA_ROOT = tmp_path
+    receiver = respx_mock.post(URL).mock(return_value=httpx.Response(200))
+    respx_mock.get("https://cdn.provider.example/v/video.mp4").mock(
+        return_value=httpx.Response(200, headers={"Content-Type": "video/mp4"}, content=b"\0\0\0\x18ftypmp42")
+    )
+    generation = running_generation(tenant)
+    finish(generation, "succeeded")
+    delivery = WebhookDelivery.objects.get()
+
+    assert deliver(delivery.pk) == "waiting_for_result"
+    assert not receiver.called
+
+    queued.clear()
+    results.mirror(generation.pk)  # done: it releases the waiting delivery at once
+    assert ("generations.webhooks.delivery.deliver", (delivery.pk,)) in queued
+    assert deliver(delivery.pk) == "delivered"
+    sent = json.loads(receiver.calls.last.request.content)
+    assert sent["type"] == "generation.succeeded"
+    assert sent["video_url"] == f"{settings.SITE_URL}/api/v1/generations/{generation.pk}/video"
+
+
+def test_a_success_webhook_does_not_wait_for_a_mirror_that_gave_up(endpoint, tenant, queued, dns, respx_mock):
+    from generations import results
+
+    respx_mock.post(URL).mock(return_value=httpx.Response(200))
+    respx_mock.get("https://cdn.provider.example/v/video.mp4").mock(return_value=httpx.Response(404))
+    generation = running_generation(tenant)
+    finish(generation, "succeeded")
+    results.mirror(generation.pk)
+    assert deliver(WebhookDelivery.objects.get().pk) == "delivered"
