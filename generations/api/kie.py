@@ -48,8 +48,7 @@ KIE_MODEL = "bytedance/seedance-1.5-pro"
 KIE_ASPECT_RATIOS = ("1:1", "21:9", "4:3", "3:4", "16:9", "9:16")  # Kie has no "adaptive"
 KIE_DURATIONS = tuple(range(MIN_DURATION, MAX_DURATION + 1))
 
-# Our statuses in Kie's words. A success is reported once our copy of the video exists, so a
-# Kie client that stops polling at "success" always finds its resultUrls.
+# Our statuses in Kie's words.
 KIE_STATES = {
     Status.AWAITING_REVIEW: "waiting",
     Status.PENDING: "waiting",
@@ -200,10 +199,19 @@ def _kie_errors(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 def kie_state(generation: Generation) -> str:
-    state = KIE_STATES[Status(generation.status)]
-    if state == "success" and result_url(generation, "video") is None:
-        return "generating"  # finished upstream, our copy is not ready yet
-    return state
+    return KIE_STATES[Status(generation.status)]
+
+
+def result_urls(generation: Generation) -> list[str]:
+    """Our copy of the video; until it exists, the provider's own (short-lived) link.
+
+    Kie clients download `resultUrls` as soon as the state is success, and the callback goes
+    out at that moment, before our copy is made, so a working link beats none.
+    """
+    if generation.hidden_at:
+        return []  # moderation hid the result
+    url = result_url(generation, "video") or generation.video_url
+    return [url] if url else []
 
 
 def _millis(moment) -> int | None:
@@ -237,7 +245,6 @@ def record_info(generation: Generation) -> dict:
     """Kie's `data` object for recordInfo and callbacks."""
     kie_task = KieTask.objects.filter(generation=generation).first()
     state = kie_state(generation)
-    video = result_url(generation, "video")
     started = generation.started_at or generation.created_at
     finished = generation.finished_at if state in ("success", "fail") else None
     return {
@@ -245,7 +252,7 @@ def record_info(generation: Generation) -> dict:
         "model": kie_task.model if kie_task else KIE_MODEL,
         "state": state,
         "param": kie_task.param if kie_task else _param(generation),
-        "resultJson": _json({"resultUrls": [video]}) if state == "success" else "",
+        "resultJson": _json({"resultUrls": result_urls(generation)}) if state == "success" else "",
         "failCode": (generation.error_code or "failed") if state == "fail" else "",
         "failMsg": generation.error_message if state == "fail" else "",
         "costTime": int((finished - started).total_seconds()) if finished else None,
@@ -267,8 +274,7 @@ def kie_callback_body(generation: Generation) -> dict:
 def kie_callback(generation: Generation) -> tuple[str, dict] | None:
     """(callBackUrl, body) when this generation owes its Kie caller a callback now, else None.
 
-    Kie calls back once, on completion; "completion" is kie_state() success or fail, so a
-    success is announced once our copy of the video exists.
+    Kie calls back once, on completion (success or fail).
     """
     kie_task = KieTask.objects.filter(generation=generation).first()
     if kie_task is None or not kie_task.callback_url:

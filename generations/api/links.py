@@ -19,7 +19,7 @@ _FILES = {"video": "video_file", "last_frame": "last_frame_file"}
 
 
 def result_url(generation: Generation, kind: str) -> str | None:
-    """Absolute URL of our mirrored copy of `kind` ("video" or "last_frame"), or None if not mirrored yet."""
+    """Absolute URL of our copy of `kind` ("video" or "last_frame"); None until it exists or if hidden."""
     # A result hidden by moderation is not downloadable (generations.results.open_result).
     if not getattr(generation, _FILES[kind]) or generation.hidden_at is not None:
         return None

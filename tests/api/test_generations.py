@@ -205,6 +205,13 @@ def test_it_links_our_copy_of_the_video_once_it_exists(api_client, tenant, setti
     assert body["last_frame_url"] is None
 
 
+def test_a_hidden_result_has_no_video_url(api_client, tenant):
+    generation = make_generation(
+        tenant, status=Status.SUCCEEDED, video_file="results/2026/01/v.mp4", hidden_at=timezone.now()
+    )
+    assert api_client.get(f"{URL}/{generation.id}").json()["video_url"] is None
+
+
 def test_another_tenants_generation_is_not_found(api_client, other_tenant):
     theirs = make_generation(other_tenant)
     for response in (api_client.get(f"{URL}/{theirs.id}"), api_client.post(f"{URL}/{theirs.id}/cancel")):
