@@ -72,7 +72,9 @@ def api_exception_handler(exc, context):
             response.data = error_body(code, str(exc.detail), details)
             response.status_code = http_status
             return response
-    response.data = error_body("error", str(getattr(exc, "detail", exc)))
+    # Any other APIException: its own code (e.g. "throttled"-style subclasses), else "error".
+    codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+    response.data = error_body(codes if isinstance(codes, str) else "error", str(getattr(exc, "detail", exc)))
     return response
 
 
