@@ -1,4 +1,7 @@
-"""Portal pages for generations, mounted at the site root: /, /generations/..., /webhooks/."""
+"""Portal pages for generations, mounted at the site root: /, /generations/..., /webhooks/.
+
+Result files are served by generations.webhooks.portal_urls (/results/<id>/video), the one
+access-checked download for the portal."""
 
 from django.urls import path
 
@@ -16,6 +19,5 @@ urlpatterns = [
     path("generations/<str:generation_id>/", views.detail, name="detail"),
     path("generations/<str:generation_id>/live/", views.live, name="live"),
     path("generations/<str:generation_id>/cancel/", views.cancel, name="cancel"),
-    path("generations/<str:generation_id>/video/", views.video, name="video"),
     path("webhooks/", webhook_views.webhooks_page, name="webhooks"),
 ]

@@ -1,9 +1,10 @@
-"""Portal pages for generations: dashboard, history, new, detail (with live status), webhooks."""
+"""Portal pages for generations: dashboard, history, new, detail (with live status), frames."""
 
 from __future__ import annotations
 
 import mimetypes
 from dataclasses import replace
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
@@ -11,12 +12,13 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
-from generations import results, services
+from generations import services
 from generations.forms import FRAMES_DIR, GenerationForm, HistoryFilterForm
 from generations.models import Generation, Status
 from generations.spec import GenerationSpec, SpecError
@@ -182,8 +184,27 @@ def live(request, generation_id: str):
     return render(request, "generations/_live.html", _detail_context(generation))
 
 
+# How long the detail page keeps polling for the copy of a finished video before giving up.
+COPY_WAIT = timedelta(minutes=10)
+
+
 def _detail_context(generation: Generation) -> dict:
-    return {"generation": generation, "events": list(generation.events.all())}
+    # A success is terminal before our copy of the video exists (generations.results mirrors it
+    # just after); keep refreshing a little longer so the player appears without a reload.
+    copying = (
+        generation.status == Status.SUCCEEDED
+        and not generation.video_file
+        and generation.hidden_at is None
+        and bool(generation.video_url)
+        and generation.finished_at is not None
+        and timezone.now() - generation.finished_at < COPY_WAIT
+    )
+    return {
+        "generation": generation,
+        "events": list(generation.events.all()),
+        "live": not generation.is_terminal or copying,
+        "copying": copying,
+    }
 
 
 @tenant_required("create")
@@ -199,19 +220,6 @@ def cancel(request, generation_id: str):
     return redirect("generations:detail", generation.id)
 
 
-@tenant_required("view")
-def video(request, generation_id: str):
-    """Our mirrored copy of the result, to the tenant only; ?download=1 saves it as a file."""
-    # results.open_result is the one access check: another tenant's id, a result hidden by
-    # moderation and one not copied yet are all refused there.
-    try:
-        file, content_type, filename = results.open_result(request.tenant, generation_id, "video")
-    except DomainError as error:
-        raise Http404(error.message) from None
-    download = request.GET.get("download") == "1"
-    return FileResponse(file.open("rb"), as_attachment=download, filename=filename, content_type=content_type)
-
-
 def frame(request, name: str):
     """Uploaded first/last frames, public by unguessable name: providers fetch them unauthenticated."""
     path = f"{FRAMES_DIR}/{name}"
@@ -222,13 +230,3 @@ def frame(request, name: str):
         raise Http404("No such frame.") from None
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     return FileResponse(default_storage.open(path, "rb"), content_type=content_type)
-
-
-# --- Webhooks --------------------------------------------------------------------------------
-
-
-@tenant_required("manage_webhooks")
-def webhooks(request):
-    # Customer webhooks (endpoint, secret, deliveries) arrive with the webhooks issue; until
-    # then the page explains what will be here and points at the per-generation callback_url.
-    return render(request, "generations/webhooks.html", {"statuses": Status})

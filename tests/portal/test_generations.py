@@ -277,15 +277,24 @@ def test_succeeded_detail_plays_and_downloads_our_copy(as_bob, as_charlie, tenan
     generation = make_generation(tenant, status=Status.SUCCEEDED)
     generation.video_file.save("clip.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42fake"))
     page = as_bob.get(f"/generations/{generation.id}/").content.decode()
-    assert (
-        f'<video controls playsinline preload="metadata" src="/generations/{generation.id}/video/">' in page
-    )
-    video = as_bob.get(f"/generations/{generation.id}/video/")
-    assert video["Content-Type"] == "video/mp4"
+    assert f'<video controls playsinline preload="metadata" src="/results/{generation.id}/video">' in page
+    assert f'href="/results/{generation.id}/video?download=1"' in page
+    video = as_bob.get(f"/results/{generation.id}/video")
     assert b"".join(video.streaming_content).startswith(b"\x00\x00\x00\x18ftyp")
-    download = as_bob.get(f"/generations/{generation.id}/video/?download=1")
-    assert "attachment" in download["Content-Disposition"]
-    assert as_charlie.get(f"/generations/{generation.id}/video/").status_code == 404
+    assert as_charlie.get(f"/results/{generation.id}/video").status_code == 404
+
+
+def test_detail_keeps_refreshing_until_the_video_is_copied(as_bob, tenant):
+    from django.utils import timezone
+
+    generation = make_generation(
+        tenant, status=Status.SUCCEEDED, video_url="https://cdn.example/v.mp4", finished_at=timezone.now()
+    )
+    live = as_bob.get(f"/generations/{generation.id}/live/").content.decode()
+    assert "Copying the video" in live and "hx-get" in live
+    generation.video_file.save("clip.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42fake"))
+    done = as_bob.get(f"/generations/{generation.id}/live/").content.decode()
+    assert "<video" in done and "hx-get" not in done
 
 
 def test_member_cancels_a_running_generation(as_bob, tenant, bob, monkeypatch):
@@ -322,7 +331,7 @@ def test_viewer_cannot_cancel(as_vera, tenant):
     assert generation.status == Status.RUNNING
 
 
-@pytest.mark.parametrize("suffix", ["", "live/", "video/"])
+@pytest.mark.parametrize("suffix", ["", "live/"])
 def test_another_teams_generation_is_a_404(as_charlie, tenant, suffix):
     generation = make_generation(tenant)
     assert as_charlie.get(f"/generations/{generation.id}/{suffix}").status_code == 404
