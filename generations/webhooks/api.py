@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -179,15 +179,10 @@ class RedeliverView(ApiView):
 
 
 class ResultFileView(ApiView):
-    """GET /api/v1/generations/<id>/video and /last-frame: our copy, to the owning tenant only."""
+    """Our copy of a result file, to the owning tenant only (?download=1 as an attachment)."""
 
-    kind = "video"
+    kind: str
 
-    @extend_schema(
-        operation_id="generations_result_download",
-        summary="Download our copy of the video or last frame (?download=1 as an attachment)",
-        responses={(200, "video/mp4"): bytes, **errors(401, 404, 409, 429)},
-    )
     def get(self, request, generation_id: str):
         file, content_type, filename = results.open_result(self.tenant, generation_id, self.kind)
         return FileResponse(
@@ -196,3 +191,25 @@ class ResultFileView(ApiView):
             as_attachment=request.query_params.get("download") == "1",
             filename=filename,
         )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="generations_video_download",
+        summary="Download our copy of the video (?download=1 as an attachment)",
+        responses={(200, "video/mp4"): bytes, **errors(401, 404, 409, 429)},
+    )
+)
+class VideoFileView(ResultFileView):
+    kind = "video"
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="generations_last_frame_download",
+        summary="Download our copy of the last frame (?download=1 as an attachment)",
+        responses={(200, "image/png"): bytes, **errors(401, 404, 409, 429)},
+    )
+)
+class LastFrameFileView(ResultFileView):
+    kind = "last_frame"

@@ -15,12 +15,12 @@ urlpatterns = [
     ),
     path(
         "v1/generations/<str:generation_id>/video",
-        api.ResultFileView.as_view(kind="video"),
+        api.VideoFileView.as_view(),
         name="result-video",
     ),
     path(
         "v1/generations/<str:generation_id>/last-frame",
-        api.ResultFileView.as_view(kind="last_frame"),
+        api.LastFrameFileView.as_view(),
         name="result-last-frame",
     ),
 ]
