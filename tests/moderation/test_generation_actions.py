@@ -232,11 +232,3 @@ def test_an_action_started_on_the_detail_page_returns_there(submitted, staff_cli
     assert response["Location"] == detail
     assert reload(submitted).flagged is True
 
-
-def test_hidden_result_is_refused_by_the_portal_player_too(mirrored, run_action, alice_client):
-    url = reverse("generations:video", args=[mirrored.pk])
-    assert alice_client.get(url).status_code == 200
-
-    run_action("hide_result", mirrored, apply="1", reason="")
-
-    assert alice_client.get(url).status_code == 404
