@@ -231,4 +231,3 @@ def test_an_action_started_on_the_detail_page_returns_there(submitted, staff_cli
     assert response.status_code == 302
     assert response["Location"] == detail
     assert reload(submitted).flagged is True
-
