@@ -1,0 +1,30 @@
+"""python -m bench {api,poller,history,all} [options]: see docs/performance.md."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import api_create, history_scale
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="bench", required=True)
+    api = sub.add_parser("api", help="POST /api/v1/generations vs the floor at c=1, 8, 32")
+    api.add_argument("--seconds", type=int, default=5, help="length of each wrk run (5)")
+    api.add_argument("--rounds", type=int, default=3, help="interleaved floor/API rounds (3)")
+    api.add_argument("--workers", type=int, default=0, help="gunicorn workers (2 x cores + 1)")
+    api.set_defaults(run=api_create.main)
+    history = sub.add_parser("history", help="list API and history page, 100 vs 100 000 rows")
+    history.add_argument("--small", type=int, default=100, help="rows of the small tenant (100)")
+    history.add_argument("--large", type=int, default=100_000, help="rows of the large tenant (100 000)")
+    history.add_argument("--seconds", type=int, default=3, help="length of each wrk run (3)")
+    history.add_argument("--rounds", type=int, default=3, help="interleaved small/large rounds (3)")
+    history.add_argument("--workers", type=int, default=0, help="gunicorn workers (2 x cores + 1)")
+    history.set_defaults(run=history_scale.main)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
