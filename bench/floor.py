@@ -16,11 +16,14 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.models import ApiKey
 
 TABLES = (
-    "CREATE TABLE IF NOT EXISTS bench_floor_row ("
-    " id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, body text NOT NULL,"
-    " created_at timestamptz NOT NULL DEFAULT now())",
-    "CREATE TABLE IF NOT EXISTS bench_floor_account ("
-    " tenant_id bigint PRIMARY KEY, balance bigint NOT NULL, held bigint NOT NULL)",
+    (
+        "CREATE TABLE IF NOT EXISTS bench_floor_row (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL,"
+        " body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS bench_floor_account"
+        " (tenant_id bigint PRIMARY KEY, balance bigint NOT NULL, held bigint NOT NULL)"
+    ),
 )
 
 

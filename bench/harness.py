@@ -215,7 +215,8 @@ def median(values) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    ps = ["ps", "-o", "pid=", "--ppid", str(pid)]
+    out = subprocess.run(ps, capture_output=True, text=True, check=False).stdout
     return [int(p) for p in out.split()]
 
 

@@ -7,7 +7,7 @@ each with the reason.
 
 import warnings
 
-from seedance_site.settings import *  # noqa: F403
+from seedance_site.settings import *
 from seedance_site.settings import DATABASES, env
 
 # The product URLs plus /bench/floor (bench/urls.py).
