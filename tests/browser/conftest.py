@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -47,6 +48,10 @@ def chromium(live_server, monkeypatch):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+        # While Playwright's loop is registered, asgiref's context-local `connections` hands the
+        # test body its own database connection; close it here, in that same context, or
+        # PostgreSQL refuses to drop the test database at the end ("being accessed by other users").
+        connections.close_all()
 
 
 @pytest.hookimpl(wrapper=True)
