@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import api_create, history_scale
+from bench import api_create, history_scale, poller_scale
 
 
 def main() -> None:
@@ -22,6 +22,13 @@ def main() -> None:
     history.add_argument("--rounds", type=int, default=3, help="interleaved small/large rounds (3)")
     history.add_argument("--workers", type=int, default=0, help="gunicorn workers (2 x cores + 1)")
     history.set_defaults(run=history_scale.main)
+    poller = sub.add_parser("poller", help="in-flight sandbox jobs driven to completion by the worker")
+    poller.add_argument("--jobs", type=int, default=10_000, help="jobs per mode (10 000)")
+    poller.add_argument("--mode", choices=["both", "callbacks", "none"], default="both")
+    poller.add_argument("--scale", type=float, default=5.0, help="time compression (5)")
+    poller.add_argument("--timeout", type=float, default=1200.0, help="give up on a mode after (1200 s)")
+    poller.add_argument("--workers", type=int, default=0, help="gunicorn workers (2 x cores + 1)")
+    poller.set_defaults(run=poller_scale.main)
     args = parser.parse_args()
     args.run(args)
 

@@ -220,46 +220,47 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of one process, in MB (0 if it is gone)."""
+def rss_mb(pid: int, field: str = "Rss") -> float:
+    """Resident memory of one process in MB (0 if it is gone). field="Pss" shares each page
+    among the processes that map it, so a forked tree's Pss values add up to its real use."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
         return 0.0
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    match = re.search(rf"^{field}:\s+(\d+) kB", rollup, re.MULTILINE)
     return int(match.group(1)) / 1024 if match else 0.0
 
 
 class RssSampler(threading.Thread):
-    """Samples the RSS of a process tree every `interval` s: the largest single process and the
-    whole tree, the peak of each, and the tree's RSS at each `mark()` (progress points)."""
+    """Samples a process tree every `interval` s: the largest single process's RSS and the whole
+    tree's PSS (forked workers share pages, so their RSS values would count them twice), the
+    peak of each, and both at each `mark()` (progress points)."""
 
     def __init__(self, pid: int, interval: float = 0.5):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_process = self.peak_tree = 0.0
         self.marks: list[tuple[str, float, float]] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def sample(self) -> tuple[float, float]:
         pids = [self.pid]
         for pid in pids:  # grows while iterating: the whole tree
             pids.extend(_children(pid))
-        sizes = [rss_mb(pid) for pid in pids]
-        return max(sizes, default=0.0), sum(sizes)
+        return max((rss_mb(pid) for pid in pids), default=0.0), sum(rss_mb(pid, "Pss") for pid in pids)
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             largest, tree = self.sample()
             self.peak_process = max(self.peak_process, largest)
             self.peak_tree = max(self.peak_tree, tree)
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def mark(self, label: str) -> None:
         self.marks.append((label, *self.sample()))
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 
