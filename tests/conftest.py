@@ -13,6 +13,21 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from tests.factories import add_member, make_api_key, make_tenant, make_user
 
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the migrations' data (price rules, schedules) after it.
+
+    A transactional test ends with a flush. Without serialized_rollback the rows that data
+    migrations wrote are gone for the tests after it, and mixing serialized and plain
+    transactional tests makes Django re-insert content types that exist already.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
 postgres_only = pytest.mark.skipif(
     not django_settings.IS_POSTGRES, reason="needs PostgreSQL row locks (set DATABASE_URL to run)"
 )
