@@ -351,3 +351,12 @@ def test_spec_errors_on_fields_the_form_lacks_go_to_the_top(as_bob, tenant, monk
     monkeypatch.setattr(services, "create_generation", refuse)
     page = as_bob.post("/generations/new/", FORM).content.decode()
     assert "must be https." in page
+
+
+def test_history_shows_a_thumbnail_once_the_last_frame_is_copied(as_bob, tenant):
+    with_frame = make_generation(tenant, status=Status.SUCCEEDED, prompt="has a frame")
+    with_frame.last_frame_file.save("last.png", ContentFile(png()))
+    make_generation(tenant, status=Status.RUNNING, prompt="still running")
+    page = as_bob.get("/generations/").content.decode()
+    assert page.count('class="thumb"') == 1
+    assert f'src="/results/{with_frame.id}/last-frame"' in page
