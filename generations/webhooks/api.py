@@ -135,7 +135,8 @@ class RotateView(ApiView):
         responses={200: WebhookSerializer, **errors(401, 429)},
     )
     def post(self, request):
-        return Response(webhook_json(services.rotate_secret(self.tenant), secret=True))
+        endpoint = services.rotate_secret(self.tenant, actor=request.auth, request=request)
+        return Response(webhook_json(endpoint, secret=True))
 
 
 class DeliveriesView(ApiView):

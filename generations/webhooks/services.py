@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Tenant
 from generations import outbound
 from generations.webhooks.models import ALL_EVENTS, WebhookEndpoint
@@ -87,10 +88,11 @@ def configure(tenant: Tenant, *, url, events=None, enabled=None) -> tuple[Webhoo
     return endpoint, secret_is_new
 
 
-def rotate_secret(tenant: Tenant) -> WebhookEndpoint:
+def rotate_secret(tenant: Tenant, *, actor=None, request=None) -> WebhookEndpoint:
     """A new signing secret; the old one stops working at once (deliveries are signed when sent)."""
     with transaction.atomic():
         endpoint, _ = WebhookEndpoint.objects.select_for_update().get_or_create(tenant=tenant)
         endpoint.secret = new_secret()
         endpoint.save(update_fields=["secret", "updated_at"])
+        audit.record(actor, "webhook.secret_rotate", tenant=tenant, target=endpoint, request=request)
     return endpoint

@@ -81,7 +81,7 @@ def webhooks_page(request):
 @require_POST
 @tenant_required("manage_webhooks")
 def rotate(request):
-    endpoint = services.rotate_secret(request.tenant)
+    endpoint = services.rotate_secret(request.tenant, actor=request.user, request=request)
     messages.success(request, "New signing secret created; the old one no longer signs deliveries.")
     return _page(request, secret=endpoint.secret)
 

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from accounts import audit
 from accounts.models import Tenant
 from billing import services
 from billing.errors import InvalidAmount
@@ -23,8 +25,11 @@ class Command(BaseCommand):
             raise CommandError(f"AMOUNT must be a whole number of credits (got '{amount}').") from None
         if credits <= 0:
             raise CommandError(f"AMOUNT must be positive (got {credits}).")
+        note = note or "Granted with grant_credits"
         try:
-            entry = services.grant(tenant, credits, actor=None, note=note or "Granted with grant_credits")
+            with transaction.atomic():
+                entry = services.grant(tenant, credits, actor=None, note=note)
+                audit.record(None, "credits.grant", tenant=tenant, after={"amount": credits}, note=note)
         except InvalidAmount as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
