@@ -14,7 +14,6 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -434,13 +433,17 @@ class GenerationAdmin(admin.ModelAdmin):
     # --- search ---
 
     def get_search_results(self, request, queryset, search_term):
-        """An id is an exact primary-key lookup; anything else matches the task id or the prompt."""
+        """An id is an exact primary-key lookup; a provider task id is an exact (indexed) lookup;
+        anything else searches the prompts."""
         term = search_term.strip()
         if not term:
             return queryset, False
         if GENERATION_ID.match(term):
             return queryset.filter(pk=term), False
-        return queryset.filter(Q(provider_task_id=term) | Q(prompt__icontains=term)), False
+        by_task = queryset.filter(provider_task_id=term)
+        if by_task.exists():
+            return by_task, False
+        return queryset.filter(prompt__icontains=term), False
 
     # --- columns ---
 

@@ -116,6 +116,14 @@ class Generation(models.Model):
             # History pages and the API list: a tenant's jobs, newest first.
             models.Index(fields=["tenant", "-created_at"], name="generations_tenant_recent"),
             # Used by tasks.poll_due(): only open jobs are scanned for due polls.
+            # The staff review queue: jobs awaiting review, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="generations_review_queue",
+                condition=Q(status="awaiting_review"),
+            ),
+            # Staff search by the provider's task id (exact match).
+            models.Index(fields=["provider_task_id"], name="generations_provider_task"),
             models.Index(
                 fields=["next_poll_at"],
                 name="generations_due_polls",
