@@ -97,3 +97,17 @@ def test_concurrent_duplicates_create_one_generation(tenant, api_key):
     assert len({r.json()["id"] for r in responses}) == 1
     assert Generation.objects.count() == 1
     assert balance(tenant).held == PRICE
+
+
+def test_the_daily_prune_deletes_only_records_past_their_lifetime(api_client, funded):
+    from django_q.models import Schedule
+
+    from generations.api.idempotency import prune
+
+    create(api_client, key="old")
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        create(api_client, key="fresh")
+        assert prune() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
+    # The worker runs it: the migration scheduled it.
+    assert Schedule.objects.filter(func="generations.api.idempotency.prune").exists()
