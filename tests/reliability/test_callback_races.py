@@ -1,0 +1,89 @@
+"""Duplicate and out-of-order provider callbacks racing polls: each job settles exactly once."""
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from generations import services, tasks
+from generations.models import Generation, Status
+from generations.providers.base import Update
+from generations.sandbox.models import SandboxTask
+from generations.sandbox.protocols import PROTOCOLS
+from generations.spec import GenerationSpec
+from tests.reliability.conftest import assert_nothing_lost, funded, race, reliability
+
+pytestmark = reliability
+
+
+@pytest.fixture
+def signed_kie(settings, sandbox):
+    """Kie signs its callbacks, so they are applied as they come (no re-check with a poll)."""
+    settings.KIE_WEBHOOK_HMAC_KEY = "reliability-signing-key"
+    return sandbox
+
+
+def create(tenant, prompt="A cat yawning at the camera"):
+    return services.create_generation(tenant, spec=GenerationSpec(prompt=prompt), provider="kie")
+
+
+def post_callback(generation_id):
+    """The provider's completion callback for the job's sandbox task, signed, posted once."""
+    generation = Generation.objects.get(pk=generation_id)
+    task = SandboxTask.objects.get(prompt=generation.prompt)
+    body, headers = PROTOCOLS["kie"].callback(task, timezone.now())
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    response = Client(HTTP_HOST="127.0.0.1").post(
+        f"/callbacks/kie/{generation.callback_token}/", body, content_type="application/json", **extra
+    )
+    return response.status_code
+
+
+def state_changes_into(generation, status):
+    return generation.events.filter(kind="state", data__to=status).count()
+
+
+def test_duplicate_callbacks_racing_polls_and_a_stale_update_settle_once(customer, signed_kie, no_background):
+    funded(customer, 1000)
+    jobs = [create(customer, f"A cat yawning at the camera, take {n}") for n in range(3)]
+    for job in jobs:
+        assert tasks.submit_generation(job.id) == "submitted"
+
+    stale = Update(state=Status.RUNNING)
+    calls = []
+    for job in jobs:
+        calls += [lambda j=job.id: post_callback(j)] * 3
+        calls += [lambda j=job.id: tasks.poll_generation(j)] * 2
+        calls += [lambda j=job.id: services.apply_update(j, stale, source="poll").status]
+    results, errors = race(*calls)
+
+    assert errors == []
+    assert [r for r in results if isinstance(r, int)] == [200] * 9  # duplicates are acknowledged
+    for job in Generation.objects.filter(pk__in=[j.id for j in jobs]):
+        assert job.status == Status.SUCCEEDED
+        assert state_changes_into(job, Status.SUCCEEDED) == 1
+    assert_nothing_lost(customer)
+
+
+def test_a_callback_that_overtakes_the_create_answer_is_applied_once(customer, signed_kie, no_background):
+    funded(customer, 1000)
+    job = create(customer)
+    generation, adapter = services.begin_submission(job.id)
+    callback_url = services.callback_url_for(generation, adapter.slug)
+    response = services.transport.send(adapter.build_create(generation.spec, callback_url))
+    task_id = adapter.parse_create(response)  # the task exists upstream; we have not recorded it
+
+    results, errors = race(
+        lambda: services.record_submitted(job.id, adapter.slug, task_id, {}).status,
+        lambda: post_callback(job.id),
+        lambda: post_callback(job.id),
+        lambda: tasks.poll_generation(job.id),
+    )
+
+    assert errors == []
+    assert [r for r in results if isinstance(r, int)] == [200, 200]
+    job = Generation.objects.get(pk=job.id)
+    assert job.provider_task_id == task_id
+    assert job.status == Status.SUCCEEDED
+    assert state_changes_into(job, Status.SUCCEEDED) == 1
+    assert SandboxTask.objects.count() == 1  # never resubmitted
+    assert_nothing_lost(customer)
