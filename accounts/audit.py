@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "api_key.create": "API key created",
     "api_key.revoke": "API key revoked",
     "member.invite": "Member invited",
+    "member.invite_cancel": "Invitation cancelled",
     "member.role_change": "Member role changed",
     "member.remove": "Member removed",
     "webhook.secret_rotate": "Webhook secret rotated",

@@ -16,6 +16,7 @@ PERMISSION_WORDS = {
     "manage_members": "manage team members",
     "manage_billing": "manage billing",
     "manage_webhooks": "manage webhooks",
+    "view_audit": "see the audit log",
 }
 
 

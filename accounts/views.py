@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.mail import send_mail
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts import audit
 from accounts.decorators import tenant_required
 from accounts.forms import (
     ApiKeyForm,
@@ -77,7 +79,15 @@ def keys(request):
     form = ApiKeyForm(request.POST or None)
     new_key = secret = None
     if request.method == "POST" and form.is_valid():
-        new_key, secret = form.issue(request.tenant, request.user)
+        with transaction.atomic():
+            new_key, secret = form.issue(request.tenant, request.user)
+            summary = {
+                "name": new_key.name,
+                "prefix": new_key.prefix,
+                "expires_at": new_key.expires_at,
+                "monthly_credit_limit": new_key.monthly_credit_limit,
+            }
+            audit.record(request.user, "api_key.create", target=new_key, after=summary, request=request)
         # Rendered, not redirected: the secret must never be stored, not even in the session.
         form = ApiKeyForm()
     api_keys = ApiKey.objects.for_tenant(request.tenant).select_related("created_by")
@@ -89,7 +99,10 @@ def keys(request):
 @require_POST
 def revoke_key(request, key_id: int):
     key = get_object_or_404(ApiKey.objects.for_tenant(request.tenant), pk=key_id)
-    key.revoke()
+    with transaction.atomic():
+        if key.revoked_at is None:
+            key.revoke()
+            audit.record(request.user, "api_key.revoke", target=key, request=request)
     messages.success(request, f"Revoked “{key.name}”. Requests with it now get 401.")
     return redirect("accounts:keys")
 
@@ -117,7 +130,10 @@ def invite(request):
     form = InviteForm(request.POST, actor=request.membership)
     if not form.is_valid():
         return team(request, invite_form=form, status=422)
-    invitation = form.save()
+    with transaction.atomic():
+        invitation = form.save()
+        after = {"email": invitation.email, "role": invitation.role}
+        audit.record(request.user, "member.invite", target=invitation, after=after, request=request)
     _send_invitation_email(request, invitation)
     messages.success(request, f"Invitation sent to {invitation.email}. You can also copy the link below.")
     return redirect("accounts:team")
@@ -127,7 +143,10 @@ def invite(request):
 @require_POST
 def cancel_invitation(request, invitation_id: int):
     invitation = get_object_or_404(Invitation.objects.for_tenant(request.tenant), pk=invitation_id)
-    invitation.delete()
+    with transaction.atomic():
+        before = {"email": invitation.email, "role": invitation.role}
+        audit.record(request.user, "member.invite_cancel", target=invitation, before=before, request=request)
+        invitation.delete()
     messages.success(request, f"Cancelled the invitation for {invitation.email}.")
     return redirect("accounts:team")
 
@@ -137,7 +156,15 @@ def cancel_invitation(request, invitation_id: int):
 def change_role(request, membership_id: int):
     target = get_object_or_404(Membership.objects.for_tenant(request.tenant), pk=membership_id)
     form = RoleForm(request.POST, actor=request.membership, target=target)
-    if form.is_valid() and form.save():
+    before = {"email": target.user.email, "role": target.role}
+    with transaction.atomic():
+        changed = form.is_valid() and form.save()
+        if changed:
+            after = {"email": target.user.email, "role": target.role}
+            audit.record(
+                request.user, "member.role_change", target=target, before=before, after=after, request=request
+            )
+    if changed:
         messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
     else:
         messages.error(request, _first_error(form))
@@ -149,7 +176,12 @@ def change_role(request, membership_id: int):
 def remove_member(request, membership_id: int):
     target = get_object_or_404(Membership.objects.for_tenant(request.tenant), pk=membership_id)
     form = RemoveMemberForm(request.POST, actor=request.membership, target=target)
-    if not form.save():
+    before = {"email": target.user.email, "role": target.role}
+    with transaction.atomic():
+        removed = form.save()
+        if removed:
+            audit.record(request.user, "member.remove", tenant=request.tenant, before=before, request=request)
+    if not removed:
         messages.error(request, _first_error(form))
         return redirect("accounts:team")
     messages.success(request, f"Removed {target.user.email} from {request.tenant.name}.")
