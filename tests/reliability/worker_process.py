@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -30,11 +31,10 @@ def main() -> None:
     from generations.sandbox.callbacks import deliver_due_callbacks
     from generations.sandbox.testing import harness
     from generations.tasks import poll_due
+    from generations.webhooks import outbox
 
     Conf.SYNC = True
     # Webhook deliveries and result mirrors stay in the outbox: the test counts the rows.
-    import generations.webhooks.outbox as outbox
-
     outbox.enqueue = outbox.enqueue_mirror = lambda *args, **kwargs: None
 
     stall_on = int(os.environ.get("RELIABILITY_STALL_ON_CREATE", "0"))
@@ -53,13 +53,13 @@ def main() -> None:
 
     transport.send = send
     shift = float(os.environ.get("RELIABILITY_SHIFT_SECONDS", "0"))
-    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=shift), tick=True):
-        with harness(settings):
-            while True:
-                claimed = poll_due()
-                deliver_due_callbacks()
-                if not claimed:
-                    time.sleep(0.05)
+    future = timezone.now() + timedelta(seconds=shift)
+    with time_machine.travel(future, tick=True), harness(settings):
+        while True:
+            claimed = poll_due()
+            deliver_due_callbacks()
+            if not claimed:
+                time.sleep(0.05)
 
 
 if __name__ == "__main__":
