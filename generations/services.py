@@ -444,10 +444,19 @@ def record_poll_problem(generation: Generation, message: str, call: dict | None 
     GenerationEvent.record(generation, Event.PROVIDER_CALL, message, call)
 
 
+# How long a poll enqueued by poll_soon() has before the sweeper polls the job itself.
+POLL_SOON_SAFETY_NET = timedelta(seconds=60)
+
+
 def poll_soon(generation: Generation) -> None:
-    """An unsigned callback is a hint: fetch the real status from the provider, off the request."""
+    """An unsigned callback is a hint: fetch the real status from the provider, off the request.
+
+    The enqueued poll does the work; the due time is only the safety net for a lost enqueue.
+    Setting it to "now" made the sweeper enqueue a second poll of every job that called back
+    (bench/poller_scale.py: one extra task per job, doubling the queue under load).
+    """
     Generation.objects.filter(pk=generation.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
-        next_poll_at=timezone.now()
+        next_poll_at=timezone.now() + POLL_SOON_SAFETY_NET
     )
     enqueue_poll(generation.id)
 
