@@ -101,7 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not :memory:, so that threads, the live server and a worker share the test data.
-    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DB_NAME", default=str(BASE_DIR / ".test-db.sqlite3"))}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("TEST_DB_NAME", default=str(BASE_DIR / ".test-db.sqlite3"))
+    }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -290,7 +292,9 @@ GENERATION_SUBMIT_MAX_ATTEMPTS = env.int("GENERATION_SUBMIT_MAX_ATTEMPTS", defau
 # back, the first poll waits longer (the callback usually makes it unnecessary).
 GENERATION_POLL_MIN_SECONDS = env.int("GENERATION_POLL_MIN_SECONDS", default=5)
 GENERATION_POLL_MAX_SECONDS = env.int("GENERATION_POLL_MAX_SECONDS", default=60)
-GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS = env.int("GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS", default=30)
+GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS = env.int(
+    "GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS", default=30
+)
 # A submission still unconfirmed after this long is treated as lost (its worker died). Must
 # exceed Q_CLUSTER["timeout"], or a slow but live create call would be judged lost.
 GENERATION_SUBMIT_LEASE_SECONDS = env.int("GENERATION_SUBMIT_LEASE_SECONDS", default=300)
