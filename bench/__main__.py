@@ -1,4 +1,4 @@
-"""python -m bench {api,poller,history,all} [options]: see docs/performance.md."""
+"""python -m bench {api,poller,history} [options]: see docs/performance.md."""
 
 from __future__ import annotations
 
