@@ -40,6 +40,7 @@ from billing.errors import (
 from billing.models import MILLI, CreditAccount, CreditHold, LedgerEntry, PriceRule
 from generations.models import Generation
 from generations.spec import MAX_DURATION, GenerationSpec
+from seedance_site.table_cache import TableCache
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +89,14 @@ def quote(spec: GenerationSpec, provider_slug: str) -> Quote:
     )
 
 
+# Every create is priced: keep the (small) table of active rules in memory, re-read at most
+# every 30 s, and at once in the process that edits a rule.
+_active_rules = TableCache(PriceRule, lambda: list(PriceRule.objects.filter(active=True)))
+
+
 def _price_rule(provider_slug: str, resolution: str) -> PriceRule:
     providers = [""] if provider_slug == AUTO_PROVIDER else [provider_slug, ""]
-    rules = PriceRule.objects.filter(active=True, resolution=resolution, provider__in=providers)
+    rules = [r for r in _active_rules.get() if r.resolution == resolution and r.provider in providers]
     # A provider's own rule beats the generic one; the unique constraint allows one of each.
     rule = max(rules, key=lambda r: r.provider != "", default=None)
     if rule is None:
@@ -212,30 +218,26 @@ def hold(tenant: Tenant, amount: int, generation: Generation, api_key: ApiKey | 
     if api_key is None and generation.created_by_key_id:
         api_key = ApiKey.objects.get(pk=generation.created_by_key_id)
 
-    with transaction.atomic():
-        if CreditHold.objects.filter(generation_id=generation.pk).exists():
-            raise AlreadyHeld(generation.pk)
-        if api_key is not None and api_key.monthly_credit_limit is not None:
-            _check_key_cap(api_key, amount)
-
-        # The conditional UPDATE is the whole race-free check: it locks the account row, and
-        # a racing hold re-evaluates the WHERE after ours commits. A free job reserves nothing.
-        if amount:
-            reserved = CreditAccount.objects.filter(tenant=tenant, balance__gte=F("held") + amount).update(
-                held=F("held") + amount, updated_at=timezone.now()
-            )
-            if not reserved:
-                raise InsufficientCredits(required=amount, available=balance(tenant).available)
-        try:
-            with transaction.atomic():
-                CreditHold.objects.create(
-                    generation=generation, tenant=tenant, api_key=api_key, amount=amount
-                )
-        except IntegrityError:
-            # A concurrent hold for the same generation won; ours is rolled back with the savepoint.
-            raise AlreadyHeld(generation.pk) from None
-
-        _set_generation_money(generation, held=amount, quoted=generation.quoted or amount)
+    try:
+        with transaction.atomic():
+            if api_key is not None and api_key.monthly_credit_limit is not None:
+                _check_key_cap(api_key, amount)
+            # The unique constraint on the generation is the guard against a second hold.
+            CreditHold.objects.create(generation=generation, tenant=tenant, api_key=api_key, amount=amount)
+            # The conditional UPDATE is the whole race-free check: it locks the account row, and
+            # a racing hold re-evaluates the WHERE after ours commits. A free job reserves nothing.
+            if amount:
+                reserved = CreditAccount.objects.filter(
+                    tenant=tenant, balance__gte=F("held") + amount
+                ).update(held=F("held") + amount, updated_at=timezone.now())
+                if not reserved:
+                    raise InsufficientCredits(required=amount, available=balance(tenant).available)
+            quoted = generation.quoted or amount
+            if (generation.held, generation.quoted) != (amount, quoted):
+                _set_generation_money(generation, held=amount, quoted=quoted)
+    except IntegrityError:
+        # This generation already has a hold; everything above was rolled back with the savepoint.
+        raise AlreadyHeld(generation.pk) from None
 
 
 def _check_key_cap(api_key: ApiKey, amount: int) -> None:

@@ -13,6 +13,7 @@ from django.conf import settings
 from accounts.models import ModerationTerm, Tenant
 from generations.spec import GenerationSpec
 from seedance_site.errors import DomainError
+from seedance_site.table_cache import TableCache
 
 
 class PromptBlocked(DomainError):
@@ -32,12 +33,17 @@ def _matches(text: str, terms: list[str]) -> bool:
     return any(term.strip() and term.strip().casefold() in text for term in terms)
 
 
+# The admin's active terms, re-read at most every 30 s (at once in the process that edits them).
+_admin_terms = TableCache(
+    ModerationTerm, lambda: list(ModerationTerm.objects.filter(active=True).values_list("term", "kind"))
+)
+
+
 def terms() -> tuple[list[str], list[str]]:
     """(blocked, review) terms: the settings' lists plus the active rows from admin."""
     blocked = list(settings.MODERATION_BLOCKED_TERMS)
     review = list(settings.MODERATION_REVIEW_TERMS)
-    # One small query per create; read fresh so a term staff add applies to the next request.
-    for term, kind in ModerationTerm.objects.filter(active=True).values_list("term", "kind"):
+    for term, kind in _admin_terms.get():
         (blocked if kind == ModerationTerm.Kind.BLOCK else review).append(term)
     return blocked, review
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from accounts.models import Tenant
@@ -91,6 +92,7 @@ def create_generation(
             provider=adapter.slug,
             callback_url=callback_url or "",
             quoted=quote.credits,
+            held=quote.credits,  # what billing.hold() reserves below, or the whole insert rolls back
             status=Status.AWAITING_REVIEW if needs_review else Status.PENDING,
             deadline=now + deadline_for(adapter.slug),
             # The safety net: if the on-commit enqueue below is lost, the poller submits it.
@@ -127,11 +129,24 @@ def deadline_for(provider_slug: str) -> timedelta:
 
 
 def enqueue_submission(generation_id: str) -> None:
-    transaction.on_commit(lambda: async_task("generations.tasks.submit_generation", generation_id))
+    _enqueue("generations.tasks.submit_generation", generation_id)
 
 
 def enqueue_poll(generation_id: str) -> None:
-    transaction.on_commit(lambda: async_task("generations.tasks.poll_generation", generation_id))
+    _enqueue("generations.tasks.poll_generation", generation_id)
+
+
+def _enqueue(func: str, *args) -> None:
+    """Queue a task once the current transaction commits.
+
+    With the ORM broker the queue is a table in our own database, so the task row is written
+    inside the transaction: it commits (or rolls back) with the change that asked for it, and
+    a create costs one commit instead of two. Redis, and synchronous test runs, get it on commit.
+    """
+    if Conf.ORM and not Conf.SYNC and transaction.get_connection().in_atomic_block:
+        async_task(func, *args)
+    else:
+        transaction.on_commit(lambda: async_task(func, *args))
 
 
 def callback_url_for(generation: Generation, provider_slug: str) -> str:

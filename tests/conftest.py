@@ -12,6 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from seedance_site import table_cache
 from tests.factories import add_member, make_api_key, make_tenant, make_user
 
 
@@ -44,8 +45,10 @@ def _fresh_cache():
     """Throttle counters live in the cache; ids repeat between tests on SQLite, so counts from
     one test would otherwise throttle the next."""
     cache.clear()
+    table_cache.clear_all()
     yield
     cache.clear()
+    table_cache.clear_all()
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
 import pytest
+from django.db import transaction
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
 from billing.errors import InsufficientCredits
 from billing.services import balance
@@ -21,11 +24,22 @@ def test_it_holds_the_quote_and_enqueues_the_submission(create, funded, queued):
     assert GenerationEvent.objects.filter(generation=generation, kind="state").count() == 1
 
 
-def test_it_enqueues_only_after_commit(funded, fake_providers, queued):
+def test_with_a_redis_broker_it_enqueues_only_after_commit(funded, fake_providers, queued, monkeypatch):
+    monkeypatch.setattr(Conf, "ORM", None)
     generation = create_generation(funded, spec=GenerationSpec(prompt="A cat yawning"))
 
     # The test transaction never commits, so the worker would not see the row yet.
     assert generation.pk and queued == []
+
+
+def test_with_the_orm_broker_the_task_row_commits_or_rolls_back_with_the_job(funded, fake_providers):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        create_generation(funded, spec=GenerationSpec(prompt="A cat yawning"))
+        assert OrmQ.objects.count() == 1
+        raise RuntimeError("the request failed after the create")
+
+    assert not Generation.objects.exists()
+    assert OrmQ.objects.count() == 0
 
 
 def test_insufficient_credits_writes_nothing(tenant, fake_providers, queued):
