@@ -9,6 +9,8 @@ Callbacks post the task object unsigned, so they are only a hint to fetch the st
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 
 from generations.providers.base import (
@@ -167,19 +169,8 @@ class KkiaiAdapter(ArkAdapter):
     protocol = "kkiai"
     default_model = "doubao-seedance-1-5-pro-251215"
     return_last_frame = False
-    default_capabilities = Capabilities(
-        aspect_ratios=ASPECT_RATIOS,
-        resolutions=("480p", "720p", "1080p"),
-        durations=tuple(range(4, 13)),
-        auto_duration=False,
-        max_images=2,
-        base64_images=True,
-        audio=True,
-        seed=True,
-        camera_fixed=True,
-        watermark=True,
-        callbacks=False,
-        cancel=False,
+    default_capabilities = replace(
+        ArkAdapter.default_capabilities, auto_duration=False, callbacks=False, cancel=False
     )
 
 
