@@ -19,6 +19,7 @@ from generations.providers.base import (
     State,
     Update,
     json_body,
+    require_task_id,
     unknown_state,
 )
 from generations.spec import ASPECT_RATIOS, GenerationSpec
@@ -89,10 +90,7 @@ class AizfwAdapter(Adapter):
     def parse_create(self, response: httpx.Response) -> str:
         body = json_body(response)
         self._raise_for_error(response, body)
-        task_id = body.get("id") if isinstance(body, dict) else None
-        if not task_id:
-            raise ProviderError("create answered without an id", retryable=False, task_created=None)
-        return str(task_id)
+        return require_task_id(body.get("id") if isinstance(body, dict) else None, "an id")
 
     def build_status(self, task_id: str) -> httpx.Request:
         return self.get(f"/v1/result/{task_id}")

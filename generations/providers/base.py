@@ -175,6 +175,14 @@ def unknown_state(protocol: str, value: Any) -> str:
     return State.RUNNING
 
 
+def require_task_id(task_id: Any, what: str) -> str:
+    """The task id a create answer carried. An answer without one is ambiguous, not a refusal:
+    the provider may have created a task (task_created=None), so the job is never resubmitted."""
+    if not task_id:
+        raise ProviderError(f"create answered without {what}", retryable=False, task_created=None)
+    return str(task_id)
+
+
 def json_body(response: httpx.Response) -> Any:
     """The response's JSON, or a retryable ProviderError if it is not JSON (a proxy's error page, a
     truncated body): the same call may well succeed later."""

@@ -18,6 +18,7 @@ from generations.providers.base import (
     State,
     Update,
     json_body,
+    require_task_id,
     unknown_state,
 )
 from generations.spec import ASPECT_RATIOS, GenerationSpec
@@ -86,9 +87,7 @@ class JiekouAdapter(Adapter):
         self._raise_for_error(response, body)
         # MyRouter, a sibling platform, answers {"id": ...} (providers.md §6.1).
         task_id = (body.get("task_id") or body.get("id")) if isinstance(body, dict) else None
-        if not task_id:
-            raise ProviderError("create answered without a task_id", retryable=False, task_created=None)
-        return str(task_id)
+        return require_task_id(task_id, "a task_id")
 
     def build_status(self, task_id: str) -> httpx.Request:
         return self.get("/v3/async/task-result", params={"task_id": task_id})

@@ -25,6 +25,7 @@ from generations.providers.base import (
     Update,
     json_body,
     json_callback,
+    require_task_id,
     unknown_state,
 )
 from generations.spec import GenerationSpec
@@ -125,10 +126,7 @@ class KieAdapter(Adapter):
 
     def parse_create(self, response: httpx.Response) -> str:
         body = self._envelope(response)
-        task_id = (body.get("data") or {}).get("taskId")
-        if not task_id:
-            raise ProviderError("create answered without data.taskId", retryable=False, task_created=None)
-        return str(task_id)
+        return require_task_id((body.get("data") or {}).get("taskId"), "data.taskId")
 
     def build_status(self, task_id: str) -> httpx.Request:
         return self.get("/api/v1/jobs/recordInfo", params={"taskId": task_id})
