@@ -15,12 +15,13 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # One command: migrate, demo data, then the web server, the task worker and the poller together.
-# Ctrl-C stops them all; if one dies, the others are stopped too.
+# Ctrl-C stops them all; if one dies, the others are stopped too. Only these three are signalled
+# (not the whole process group), so qcluster can stop its own workers in order and exit.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py run_poller & \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
