@@ -84,3 +84,10 @@ def test_an_owner_of_two_teams_sees_only_the_current_one(alice, tenant, other_te
     page = client.get(URL).content.decode()
 
     assert "in-second@example.org" in page and "in-first@example.org" not in page
+
+
+def test_only_owners_get_a_link_to_the_audit_log(client, alice, bob, tenant):
+    client.force_login(alice)
+    assert 'href="/audit/"' in client.get("/").content.decode()
+    client.force_login(bob)
+    assert 'href="/audit/"' not in client.get("/").content.decode()
