@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
@@ -266,10 +267,10 @@ def begin_submission(generation_id: str) -> tuple[Generation, Adapter] | None:
         tenant = Tenant.objects.select_for_update().get(pk=generation.tenant_id)
         now = timezone.now()
         cap = tenant.max_in_flight or settings.TENANT_MAX_IN_FLIGHT
+        # In flight: at the provider, or pending with a create call under way.
         busy = (
-            Generation.objects.for_tenant(tenant).filter(status__in=IN_FLIGHT).count()
-            + Generation.objects.for_tenant(tenant)
-            .filter(status=Status.PENDING, submission_started_at__isnull=False)
+            Generation.objects.for_tenant(tenant)
+            .filter(Q(status__in=IN_FLIGHT) | Q(status=Status.PENDING, submission_started_at__isnull=False))
             .count()
         )
         if busy >= cap:
