@@ -360,3 +360,12 @@ def test_history_shows_a_thumbnail_once_the_last_frame_is_copied(as_bob, tenant)
     page = as_bob.get("/generations/").content.decode()
     assert page.count('class="thumb"') == 1
     assert f'src="/results/{with_frame.id}/last-frame"' in page
+
+
+def test_a_failed_job_shows_its_error_and_no_empty_player(as_bob, tenant):
+    generation = make_generation(
+        tenant, status=Status.FAILED, error_code="500", error_message="Sandbox: generation failed."
+    )
+    page = as_bob.get(f"/generations/{generation.id}/").content.decode()
+    assert "Sandbox: generation failed." in page
+    assert 'id="player"' not in page and "hx-get" not in page
