@@ -98,8 +98,12 @@ class CreditHold(models.Model):
 
     generation = models.OneToOneField("generations.Generation", models.PROTECT, related_name="credit_hold")
     tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="credit_holds")
-    # The key that spent it, for the key's monthly cap.
-    api_key = models.ForeignKey(ApiKey, models.SET_NULL, null=True, blank=True, related_name="credit_holds")
+    # The key that spent it, for the key's monthly cap. No index of its own:
+    # billing_credithold_key_month (api_key, created_at) leads with api_key_id, so it serves the
+    # cap's sum and the SET NULL when a key is deleted.
+    api_key = models.ForeignKey(
+        ApiKey, models.SET_NULL, null=True, blank=True, related_name="credit_holds", db_index=False
+    )
     amount = models.BigIntegerField()
     charged = models.BigIntegerField(default=0)
     state = models.CharField(max_length=10, choices=State.choices, default=State.HELD)

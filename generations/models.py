@@ -47,7 +47,9 @@ class Generation(models.Model):
     """One video job: what was asked, where it runs, what it cost, what came back."""
 
     id = models.CharField(primary_key=True, max_length=32, default=new_generation_id, editable=False)
-    tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="generations")
+    # No index of its own: generations_tenant_recent (tenant, -created_at) leads with tenant_id,
+    # so it serves every tenant lookup and the PROTECT check when a tenant is deleted.
+    tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="generations", db_index=False)
     created_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -115,7 +117,6 @@ class Generation(models.Model):
         indexes = [
             # History pages and the API list: a tenant's jobs, newest first.
             models.Index(fields=["tenant", "-created_at"], name="generations_tenant_recent"),
-            # Used by tasks.poll_due(): only open jobs are scanned for due polls.
             # The staff review queue: jobs awaiting review, oldest first.
             models.Index(
                 fields=["created_at"],
@@ -124,6 +125,7 @@ class Generation(models.Model):
             ),
             # Staff search by the provider's task id (exact match).
             models.Index(fields=["provider_task_id"], name="generations_provider_task"),
+            # Used by tasks.poll_due(): only open jobs are scanned for due polls.
             models.Index(
                 fields=["next_poll_at"],
                 name="generations_due_polls",
