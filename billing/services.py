@@ -14,7 +14,8 @@ callback and a poll race. A repeat of the same settlement is a no-op returning F
 opposite settlement (capture after release, release after capture) raises AlreadySettled.
 
 All functions open their own `transaction.atomic()` (a savepoint when the caller already has
-one), so an error leaves nothing half-written.
+one), so an error leaves nothing half-written. `hold()` is the exception: it runs inside the
+create's transaction without a savepoint, and its errors roll that whole transaction back.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -203,12 +204,13 @@ def _require_int(field: str, value) -> None:
 
 
 def hold(tenant: Tenant, amount: int, generation: Generation, api_key: ApiKey | None = None) -> None:
-    """Reserve `amount` credits for `generation`; call it in the transaction that inserts it.
+    """Reserve `amount` credits for `generation`, in the transaction that inserts it.
 
     Sets generation.held (and generation.quoted when the caller left it 0) in the database
     and on the instance. `api_key` defaults to generation.created_by_key, whose monthly cap,
-    if any, applies. Raises KeySpendLimit or InsufficientCredits, writing nothing;
-    AlreadyHeld when the generation already has a hold.
+    if any, applies. Raises KeySpendLimit, InsufficientCredits, or AlreadyHeld when the
+    generation already has a hold. A refusal is the end of the create, so there is no savepoint:
+    an error marks the enclosing transaction for rollback, and nothing it wrote is kept.
     """
     _require_int("amount", amount)
     if amount < 0:
@@ -218,26 +220,37 @@ def hold(tenant: Tenant, amount: int, generation: Generation, api_key: ApiKey | 
     if api_key is None and generation.created_by_key_id:
         api_key = ApiKey.objects.get(pk=generation.created_by_key_id)
 
-    try:
-        with transaction.atomic():
-            if api_key is not None and api_key.monthly_credit_limit is not None:
-                _check_key_cap(api_key, amount)
+    with transaction.atomic(savepoint=False):
+        if api_key is not None and api_key.monthly_credit_limit is not None:
+            _check_key_cap(api_key, amount)
+        try:
             # The unique constraint on the generation is the guard against a second hold.
             CreditHold.objects.create(generation=generation, tenant=tenant, api_key=api_key, amount=amount)
-            # The conditional UPDATE is the whole race-free check: it locks the account row, and
-            # a racing hold re-evaluates the WHERE after ours commits. A free job reserves nothing.
-            if amount:
-                reserved = CreditAccount.objects.filter(
-                    tenant=tenant, balance__gte=F("held") + amount
-                ).update(held=F("held") + amount, updated_at=timezone.now())
-                if not reserved:
-                    raise InsufficientCredits(required=amount, available=balance(tenant).available)
-            quoted = generation.quoted or amount
-            if (generation.held, generation.quoted) != (amount, quoted):
-                _set_generation_money(generation, held=amount, quoted=quoted)
-    except IntegrityError:
-        # This generation already has a hold; everything above was rolled back with the savepoint.
-        raise AlreadyHeld(generation.pk) from None
+        except IntegrityError:
+            raise AlreadyHeld(generation.pk) from None
+        # The account row is every create's hot row: it is locked last, for the shortest time.
+        # A free job reserves nothing.
+        if amount and not _reserve(tenant.pk, amount):
+            raise InsufficientCredits(required=amount, available=balance(tenant).available)
+        quoted = generation.quoted or amount
+        if (generation.held, generation.quoted) != (amount, quoted):
+            _set_generation_money(generation, held=amount, quoted=quoted)
+
+
+def _reserve(tenant_id: int, amount: int) -> bool:
+    """The hold itself: `held += amount` if the balance covers it, in one conditional UPDATE.
+
+    It locks the account row, and a racing hold re-evaluates the WHERE after ours commits, so
+    the check cannot race. Written as SQL because the ORM's version of this one statement cost
+    about three times its CPU (0.5 ms against 0.15 ms per create; docs/performance.md).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CreditAccount._meta.db_table} SET held = held + %s, updated_at = %s"
+            " WHERE tenant_id = %s AND balance - held >= %s",
+            [amount, timezone.now(), tenant_id, amount],
+        )
+        return cursor.rowcount == 1
 
 
 def _check_key_cap(api_key: ApiKey, amount: int) -> None:

@@ -1,5 +1,6 @@
 import pytest
 import time_machine
+from django.db import transaction
 
 from billing.errors import AlreadyHeld, AlreadySettled, InsufficientCredits, KeySpendLimit
 from billing.models import CreditAccount, CreditHold, LedgerEntry
@@ -8,6 +9,9 @@ from generations.models import Generation
 from tests.factories import fund, make_api_key, make_generation
 
 pytestmark = pytest.mark.django_db
+
+# A refused hold rolls back the transaction it runs in (the create's), so the tests that expect a
+# refusal give it one of its own with transaction.atomic(), as create_generation does.
 
 
 def test_a_hold_reserves_credits_without_touching_the_balance(tenant, books_agree):
@@ -32,7 +36,7 @@ def test_hold_keeps_a_quote_the_caller_already_set(tenant):
 def test_insufficient_credits_names_both_amounts_and_writes_nothing(tenant, books_agree):
     fund(tenant, 30)
     gen = make_generation(tenant)
-    with pytest.raises(InsufficientCredits) as exc:
+    with pytest.raises(InsufficientCredits) as exc, transaction.atomic():
         hold(tenant, 32, gen)
     assert exc.value.http_status == 402
     assert exc.value.details == {"required": 32, "available": 30}
@@ -45,7 +49,7 @@ def test_insufficient_credits_names_both_amounts_and_writes_nothing(tenant, book
 
 
 def test_a_tenant_that_never_had_credits_is_refused_without_creating_an_account(tenant):
-    with pytest.raises(InsufficientCredits) as exc:
+    with pytest.raises(InsufficientCredits) as exc, transaction.atomic():
         hold(tenant, 1, make_generation(tenant))
     assert exc.value.details == {"required": 1, "available": 0}
     assert not CreditAccount.objects.filter(tenant=tenant).exists()
@@ -54,14 +58,14 @@ def test_a_tenant_that_never_had_credits_is_refused_without_creating_an_account(
 def test_credits_held_by_other_jobs_are_not_available(tenant):
     fund(tenant, 50)
     hold(tenant, 32, make_generation(tenant))
-    with pytest.raises(InsufficientCredits) as exc:
+    with pytest.raises(InsufficientCredits) as exc, transaction.atomic():
         hold(tenant, 32, make_generation(tenant))
     assert exc.value.details["available"] == 18
 
 
 def test_one_tenants_credits_do_not_pay_for_another(tenant, other_tenant):
     fund(tenant, 100)
-    with pytest.raises(InsufficientCredits):
+    with pytest.raises(InsufficientCredits), transaction.atomic():
         hold(other_tenant, 10, make_generation(other_tenant))
 
 
@@ -69,7 +73,7 @@ def test_a_generation_cannot_be_held_twice(tenant, books_agree):
     fund(tenant, 100)
     gen = make_generation(tenant)
     hold(tenant, 10, gen)
-    with pytest.raises(AlreadyHeld):
+    with pytest.raises(AlreadyHeld), transaction.atomic():
         hold(tenant, 10, gen)
     assert balance(tenant).held == 10
     books_agree(tenant)
@@ -169,7 +173,7 @@ def test_a_key_cannot_hold_past_its_monthly_cap(tenant, books_agree):
     fund(tenant, 1000)
     key, _ = make_api_key(tenant, monthly_credit_limit=50)
     hold(tenant, 32, make_generation(tenant, created_by_key=key))
-    with pytest.raises(KeySpendLimit) as exc:
+    with pytest.raises(KeySpendLimit) as exc, transaction.atomic():
         hold(tenant, 32, make_generation(tenant, created_by_key=key))
     assert exc.value.code == "key_spend_limit"
     assert exc.value.details == {"limit": 50, "spent": 32, "required": 32}
@@ -187,7 +191,7 @@ def test_charged_credits_count_against_the_cap_and_released_ones_do_not(tenant):
     hold(tenant, 30, released, api_key=key)
     release(released)
     hold(tenant, 35, make_generation(tenant), api_key=key)  # 25 + 35 = 60: exactly the cap
-    with pytest.raises(KeySpendLimit):
+    with pytest.raises(KeySpendLimit), transaction.atomic():
         hold(tenant, 1, make_generation(tenant), api_key=key)
 
 

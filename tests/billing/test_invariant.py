@@ -5,6 +5,7 @@ database must agree with it, and billing.services.reconcile() must find nothing 
 """
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,7 +65,7 @@ def apply(op, tenant, books, generations, actor):
         gen = make_generation(tenant)
         generations.append(gen)
         if books.balance - books.held < op[1]:
-            with pytest.raises(InsufficientCredits):
+            with pytest.raises(InsufficientCredits), transaction.atomic():
                 services.hold(tenant, op[1], gen)
         else:
             services.hold(tenant, op[1], gen)
