@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from accounts.models import Tenant
@@ -96,8 +95,9 @@ def create_generation(
             held=quote.credits,  # what billing.hold() reserves below, or the whole insert rolls back
             status=Status.AWAITING_REVIEW if needs_review else Status.PENDING,
             deadline=now + deadline_for(adapter.slug),
-            # The safety net: if the on-commit enqueue below is lost, the poller submits it.
-            next_poll_at=None if needs_review else now + timedelta(seconds=30),
+            # Due at once: the poller's next sweep hands it to a worker (submit_generation). The
+            # row is its own outbox, so the request writes no task row (docs/lifecycle.md).
+            next_poll_at=None if needs_review else now,
             created_at=now,
             **_spec_fields(spec),
         )
@@ -110,8 +110,6 @@ def create_generation(
             + (", waiting for review" if needs_review else ""),
             {"status": generation.status, "quote": quote.credits, "provider": adapter.slug},
         )
-        if not needs_review:
-            enqueue_submission(generation.id)
     return generation
 
 
@@ -129,25 +127,9 @@ def deadline_for(provider_slug: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-def enqueue_submission(generation_id: str) -> None:
-    _enqueue("generations.tasks.submit_generation", generation_id)
-
-
 def enqueue_poll(generation_id: str) -> None:
-    _enqueue("generations.tasks.poll_generation", generation_id)
-
-
-def _enqueue(func: str, *args) -> None:
-    """Queue a task once the current transaction commits.
-
-    With the ORM broker the queue is a table in our own database, so the task row is written
-    inside the transaction: it commits (or rolls back) with the change that asked for it, and
-    a create costs one commit instead of two. Redis, and synchronous test runs, get it on commit.
-    """
-    if Conf.ORM and not Conf.SYNC and transaction.get_connection().in_atomic_block:
-        async_task(func, *args)
-    else:
-        transaction.on_commit(lambda: async_task(func, *args))
+    """Queue a status poll once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: async_task("generations.tasks.poll_generation", generation_id))
 
 
 def callback_url_for(generation: Generation, provider_slug: str) -> str:
@@ -359,11 +341,10 @@ def record_submit_error(generation_id: str, error: ProviderError, call: dict) ->
         if candidates:
             # The provider answered with an error, so no task exists there: safe to go elsewhere.
             generation.provider = candidates[0].slug
-            generation.next_poll_at = now
+            generation.next_poll_at = now  # the next sweep submits it there
             GenerationEvent.record(
                 generation, Event.NOTE, f"Failing over from {slug} to {generation.provider}"
             )
-            enqueue_submission(generation.id)
         else:
             delay = error.retry_after or backoff(generation.submit_attempts - 1)
             generation.next_poll_at = now + timedelta(seconds=delay)
@@ -545,9 +526,8 @@ def approve(generation: Generation, actor) -> Generation:
             raise NotAwaitingReview(f"This generation is {locked.status}, not awaiting review.")
         now = timezone.now()
         locked.deadline = now + deadline_for(locked.provider)
-        locked.next_poll_at = now + timedelta(seconds=30)
+        locked.next_poll_at = now  # the next sweep submits it
         _move(locked, Update(state=Status.PENDING), source="moderation", actor=actor)
-        enqueue_submission(locked.id)
     return locked
 
 

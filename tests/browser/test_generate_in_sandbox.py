@@ -4,6 +4,7 @@ import pytest
 from django_q.conf import Conf
 
 from billing.services import balance, grant
+from generations import tasks
 from generations.models import Generation, Status
 from tests.factories import PASSWORD, make_tenant, make_user
 
@@ -55,8 +56,10 @@ def test_generate_watch_it_succeed_and_find_it_in_history(tab, studio, sandbox):
     generation = Generation.objects.get(tenant=studio)
     assert generation.prompt == PROMPT and generation.held == 32
 
-    # The sandbox owes a completion callback; the page polls itself and must flip to succeeded.
+    # The poller submits it; the sandbox owes a completion callback; the page polls itself and
+    # must flip to succeeded.
     for _ in range(60):
+        tasks.poll_due()
         sandbox.deliver_due_callbacks()
         if tab.locator('#live [data-status="succeeded"]').count():
             break

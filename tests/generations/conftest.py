@@ -144,11 +144,12 @@ def queued(monkeypatch):
 
 @pytest.fixture
 def run_queued(queued, django_capture_on_commit_callbacks):
-    """Run every enqueued task (and those they enqueue) like a worker; returns their results."""
+    """Run every enqueued task (and those they enqueue) like a worker, with the poller sweeping
+    whatever is due at this instant (a failover, an approved job); returns the tasks' results."""
 
     def run():
         results = []
-        while queued:
+        while queued or tasks.poll_due():
             name, *args = queued.pop(0)
             with django_capture_on_commit_callbacks(execute=True):
                 results.append(getattr(tasks, name)(*args))
@@ -165,13 +166,18 @@ def funded(tenant):
 
 @pytest.fixture
 def create(funded, fake_providers, queued, django_capture_on_commit_callbacks):
-    """create(**spec_fields) -> Generation, via the real service, on-commit hooks run."""
+    """create(**spec_fields) -> Generation, via the real service, then the poller's next sweep,
+    which queues its submission (the create itself queues nothing)."""
     from generations.services import create_generation
 
     def make(provider="auto", tenant=None, **spec_fields):
         spec_fields.setdefault("prompt", "A cat yawning at the camera")
         with django_capture_on_commit_callbacks(execute=True):
-            return create_generation(tenant or funded, spec=GenerationSpec(**spec_fields), provider=provider)
+            generation = create_generation(
+                tenant or funded, spec=GenerationSpec(**spec_fields), provider=provider
+            )
+        tasks.poll_due()
+        return generation
 
     return make
 

@@ -1,7 +1,7 @@
 import pytest
 
 from billing.services import balance
-from generations import services
+from generations import services, tasks
 from generations.models import Status
 from generations.services import NotAwaitingReview, NotCancellable
 from tests.generations.conftest import PRICE, created, refused, reload, status
@@ -93,6 +93,7 @@ def test_approving_submits_the_job(create, funded, queued, alice, django_capture
         result = services.approve(generation, alice)
 
     assert result.status == Status.PENDING
+    assert tasks.poll_due() == 1  # due at once: the poller's next sweep submits it
     assert queued == [("submit_generation", generation.id)]
     assert result.events.filter(data__actor="alice@example.org").exists()
 

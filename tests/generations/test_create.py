@@ -1,10 +1,10 @@
 import pytest
-from django.db import transaction
-from django_q.conf import Conf
+from django.utils import timezone
 from django_q.models import OrmQ
 
 from billing.errors import InsufficientCredits
 from billing.services import balance
+from generations import tasks
 from generations.models import Generation, GenerationEvent, Status
 from generations.moderation import PromptBlocked
 from generations.services import create_generation
@@ -12,8 +12,8 @@ from generations.spec import GenerationSpec, SpecError
 from tests.generations.conftest import PRICE
 
 
-def test_it_holds_the_quote_and_enqueues_the_submission(create, funded, queued):
-    generation = create(duration=8, resolution="720p")
+def test_it_holds_the_quote_and_the_next_sweep_submits_it(create, funded, queued):
+    generation = create(duration=8, resolution="720p")  # and one sweep of the poller
 
     assert generation.status == Status.PENDING
     assert (generation.provider, generation.requested_provider) == ("alpha", "auto")
@@ -24,22 +24,15 @@ def test_it_holds_the_quote_and_enqueues_the_submission(create, funded, queued):
     assert GenerationEvent.objects.filter(generation=generation, kind="state").count() == 1
 
 
-def test_with_a_redis_broker_it_enqueues_only_after_commit(funded, fake_providers, queued, monkeypatch):
-    monkeypatch.setattr(Conf, "ORM", None)
+def test_the_create_queues_no_task_the_job_is_due_for_the_poller_at_once(funded, fake_providers, queued):
     generation = create_generation(funded, spec=GenerationSpec(prompt="A cat yawning"))
 
-    # The test transaction never commits, so the worker would not see the row yet.
-    assert generation.pk and queued == []
+    # The row is its own outbox: nothing is queued, so a rolled-back create leaves no task behind.
+    assert queued == [] and OrmQ.objects.count() == 0
+    assert generation.next_poll_at <= timezone.now()
 
-
-def test_with_the_orm_broker_the_task_row_commits_or_rolls_back_with_the_job(funded, fake_providers):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        create_generation(funded, spec=GenerationSpec(prompt="A cat yawning"))
-        assert OrmQ.objects.count() == 1
-        raise RuntimeError("the request failed after the create")
-
-    assert not Generation.objects.exists()
-    assert OrmQ.objects.count() == 0
+    assert tasks.poll_due() == 1
+    assert queued == [("submit_generation", generation.id)]
 
 
 def test_insufficient_credits_writes_nothing(tenant, fake_providers, queued):

@@ -21,7 +21,9 @@ from tests.generations.conftest import reload
 def start(funded, sandbox, django_capture_on_commit_callbacks):
     def create(prompt="A cat yawning at the camera", provider="sandbox"):
         with django_capture_on_commit_callbacks(execute=True):
-            return create_generation(funded, spec=GenerationSpec(prompt=prompt), provider=provider)
+            generation = create_generation(funded, spec=GenerationSpec(prompt=prompt), provider=provider)
+            tasks.poll_due()  # the poller's next sweep queues the submission
+        return generation
 
     return create
 

@@ -48,7 +48,7 @@ def test_approve_submits_the_job(held, fake_providers, run_action, run_queued, f
 
     assert reload(generation).status == Status.PENDING
     fake_providers.script(created("task-9"))
-    run_queued()  # the submission enqueued on approval, as a worker runs it
+    run_queued()  # the poller submits the approved job, as a worker runs it
     generation = reload(generation)
     assert (generation.status, generation.provider_task_id) == (Status.QUEUED, "task-9")
     assert billing.balance(funded).held == PRICE

@@ -80,6 +80,7 @@ def test_a_provider_that_keeps_failing_fails_the_job_and_releases_it(
         customer, spec=GenerationSpec(prompt=f"A cat yawning [sandbox:{marker}]"), provider="sandbox"
     )
 
+    tasks.poll_due()
     run_enqueued(no_background)
 
     job = Generation.objects.get(pk=job.pk)
