@@ -7,6 +7,7 @@ default that costs money.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
@@ -107,6 +108,16 @@ class OptionalImageField(ImageField):
 
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, naming each one."""
+
+    def get_fields(self):
+        # DRF deep-copies every declared field for every request body (~0.1 ms of the create's
+        # ~3 ms of CPU). These scalar fields keep no state while validating: bind() and the
+        # provider choices set attributes on the copy, and what the copies share (validators,
+        # error messages) is only read. A nested serializer is still deep-copied.
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):

@@ -1,7 +1,9 @@
-"""The generation JSON is written out by hand for speed; it must say what the declared fields say.
+"""The serializers' shortcuts for speed must behave as DRF's own ways would.
 
-The declared fields make the OpenAPI schema, so a key added to one and not the other would
-be a response that breaks its own schema.
+The generation JSON is written out by hand, and it must say what the declared fields say:
+they make the OpenAPI schema, so a key added to one and not the other would be a response that
+breaks its own schema. Request bodies copy their declared fields shallowly, and must not share
+state between two requests.
 """
 
 from __future__ import annotations
@@ -60,3 +62,18 @@ def test_a_finished_generation_with_every_field_set_reads_the_same_both_ways(ten
     assert data["error"] == {"code": "provider_error", "message": "The provider said no."}
     assert data["video_url"].endswith(f"/api/v1/generations/{generation.id}/video")
     assert data["started_at"] == "2026-11-21T10:00:05.123456Z"
+
+
+def test_request_bodies_get_fields_of_their_own():
+    """The request serializer copies its declared fields shallowly: nothing may leak between two."""
+    from generations.api.serializers import GenerationRequestSerializer
+
+    first = GenerationRequestSerializer(data={"prompt": "A cat yawning", "duration": 8})
+    second = GenerationRequestSerializer(data={"prompt": 7})
+
+    assert first.is_valid() and not second.is_valid()
+    assert first.fields["prompt"] is not second.fields["prompt"]
+    assert first.fields["prompt"].parent is first and second.fields["prompt"].parent is second
+    assert "prompt" in second.errors and first.validated_data["duration"] == 8
+    # The class's own declared fields are templates: never bound to a request.
+    assert GenerationRequestSerializer._declared_fields["prompt"].parent is None
