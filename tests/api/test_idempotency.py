@@ -1,9 +1,7 @@
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,6 +11,7 @@ from generations.models import Generation
 from tests.api.conftest import PRICE
 from tests.conftest import postgres_only
 from tests.factories import fund
+from tests.races import race
 
 URL = "/api/v1/generations"
 BODY = {"prompt": "A cat yawning", "duration": 8}
@@ -75,24 +74,15 @@ def test_a_key_too_long_is_named(api_client, funded):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_create_one_generation(tenant, api_key):
     fund(tenant, 1000)
-    barrier = threading.Barrier(4)
-    responses = []
 
     def post():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key[1]}")
-        barrier.wait()
-        try:
-            responses.append(create(client, key="race"))
-        finally:
-            connection.close()
+        return create(client, key="race")
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses, errors = race(*[post] * 4)
 
+    assert errors == []
     assert [r.status_code for r in responses] == [201] * 4
     assert len({r.json()["id"] for r in responses}) == 1
     assert Generation.objects.count() == 1

@@ -10,6 +10,7 @@ from billing.errors import AlreadySettled, InsufficientCredits, KeySpendLimit
 from billing.models import CreditHold, LedgerEntry
 from billing.services import balance, capture, hold, release
 from seedance_site.errors import DomainError
+from tests import races
 from tests.conftest import postgres_only
 from tests.factories import fund, make_api_key, make_generation
 
@@ -19,24 +20,16 @@ pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 def race(calls):
     """Run each zero-argument call in its own thread, all released at once; return the outcomes
     (the call's return value, or the DomainError class it raised), in call order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = ["did not finish"] * len(calls)  # an unexpected error leaves this in place
 
-    def run(i, call):
+    def outcome(call):
         try:
-            barrier.wait()
             with transaction.atomic():  # as the create view and apply_update call them
-                outcomes[i] = call()
+                return call()
         except DomainError as exc:
-            outcomes[i] = type(exc)
-        finally:
-            connection.close()
+            return type(exc)
 
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes, errors = races.race(*[lambda call=call: outcome(call) for call in calls])
+    assert errors == []
     return outcomes
 
 

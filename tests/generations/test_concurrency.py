@@ -1,9 +1,6 @@
 """Races that only PostgreSQL row locks can referee: callbacks and polls settle a job once."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from billing import services as billing
@@ -14,32 +11,11 @@ from generations.providers.base import Update
 from tests.conftest import postgres_only
 from tests.factories import fund, make_generation
 from tests.generations.conftest import PRICE
+from tests.races import race
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SUCCESS = Update(state="succeeded", video_url="https://cdn.test/v.mp4")
-
-
-def race(*calls):
-    """Run each call in its own thread, released together; returns the exceptions raised."""
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-        except Exception as exc:  # noqa: BLE001 - every error is surfaced to the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 @pytest.fixture
@@ -53,7 +29,7 @@ def running(tenant):
 def test_duplicate_callbacks_and_a_poll_settle_once(running, tenant):
     apply = lambda source: lambda: services.apply_update(running.id, SUCCESS, source=source)
 
-    errors = race(apply("callback"), apply("callback"), apply("poll"), apply("callback"), apply("poll"))
+    _, errors = race(apply("callback"), apply("callback"), apply("poll"), apply("callback"), apply("poll"))
 
     assert errors == []
     assert Generation.objects.get(pk=running.pk).status == Status.SUCCEEDED
@@ -66,7 +42,7 @@ def test_duplicate_callbacks_and_a_poll_settle_once(running, tenant):
 def test_a_success_racing_a_failure_settles_one_way(running, tenant):
     failure = Update(state="failed", error_code="boom")
 
-    errors = race(
+    _, errors = race(
         lambda: services.apply_update(running.id, SUCCESS, source="callback"),
         lambda: services.apply_update(running.id, failure, source="poll"),
     )
@@ -83,7 +59,7 @@ def test_parallel_sweeps_never_claim_the_same_row(tenant):
         make_generation(tenant, status=Status.QUEUED, provider="sandbox", next_poll_at=timezone.now())
     claims = [[], [], []]
 
-    errors = race(*[lambda c=c: c.extend(tasks._claim_due(limit=20)) for c in claims])
+    _, errors = race(*[lambda c=c: c.extend(tasks._claim_due(limit=20)) for c in claims])
 
     assert errors == []
     ids = [row[0] for claim in claims for row in claim]
@@ -95,7 +71,7 @@ def test_the_in_flight_cap_holds_under_parallel_submissions(tenant):
     tenant.save()
     jobs = [make_generation(tenant, status=Status.PENDING, provider="sandbox") for _ in range(4)]
 
-    errors = race(*[lambda j=j: services.begin_submission(j.id) for j in jobs])
+    _, errors = race(*[lambda j=j: services.begin_submission(j.id) for j in jobs])
 
     assert errors == []
     assert Generation.objects.filter(submission_started_at__isnull=False).count() == 1

@@ -5,11 +5,7 @@ These need PostgreSQL: SQLite serialises every writer, so there is no race to lo
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from accounts import tenant_controls
 from accounts.models import AuditEvent
@@ -21,20 +17,13 @@ from tests.conftest import postgres_only
 from tests.factories import make_user
 from tests.generations.conftest import created
 from tests.moderation.conftest import reload
+from tests.races import race
 
 
 def _twice_at_once(work):
-    barrier = threading.Barrier(2)
-
-    def run(_):
-        try:
-            barrier.wait(timeout=10)
-            return work()
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(run, range(2)))
+    results, errors = race(work, work)
+    assert errors == []
+    return results
 
 
 @postgres_only

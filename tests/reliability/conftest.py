@@ -7,10 +7,7 @@ outbox row for the tenant's webhook endpoint.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Count
 
 from billing import services as billing
@@ -24,28 +21,6 @@ from tests.factories import fund
 reliability = [postgres_only, pytest.mark.django_db(transaction=True)]
 
 ENDPOINT_URL = "https://hooks.example.test/seedance"
-
-
-def race(*calls):
-    """Run each call in its own thread, released together; returns (results, exceptions)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-
-    def run(call):
-        try:
-            barrier.wait()
-            results.append(call())
-        except Exception as exc:  # noqa: BLE001 - every error is surfaced to the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 @pytest.fixture

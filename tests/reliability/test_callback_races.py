@@ -10,7 +10,8 @@ from generations.providers.base import Update
 from generations.sandbox.models import SandboxTask
 from generations.sandbox.protocols import PROTOCOLS
 from generations.spec import GenerationSpec
-from tests.reliability.conftest import assert_nothing_lost, funded, race, reliability
+from tests.races import race
+from tests.reliability.conftest import assert_nothing_lost, funded, reliability
 
 pytestmark = reliability
 

@@ -6,7 +6,8 @@ from rest_framework.test import APIClient
 from billing import services as billing
 from generations import tasks
 from generations.models import Generation
-from tests.reliability.conftest import assert_nothing_lost, funded, race, reliability
+from tests.races import race
+from tests.reliability.conftest import assert_nothing_lost, funded, reliability
 
 pytestmark = reliability
 
