@@ -127,11 +127,6 @@ def deadline_for(provider_slug: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-def enqueue_poll(generation_id: str) -> None:
-    """Queue a status poll once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: async_task("generations.tasks.poll_generation", generation_id))
-
-
 def callback_url_for(generation: Generation, provider_slug: str) -> str:
     path = reverse("callbacks:provider", args=[provider_slug, generation.callback_token])
     return f"{settings.SITE_URL}{path}"
@@ -455,7 +450,7 @@ def poll_soon(generation: Generation) -> None:
     Generation.objects.filter(pk=generation.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
         next_poll_at=timezone.now() + POLL_SOON_SAFETY_NET
     )
-    enqueue_poll(generation.id)
+    transaction.on_commit(lambda: async_task("generations.tasks.poll_generation", generation.id))
 
 
 def expire(generation_id: str) -> Generation:

@@ -202,7 +202,7 @@ def set_flagged(generation: Generation, actor, flagged: bool, request=None) -> O
 
 
 def approve(generation: Generation, actor, request=None) -> Outcome:
-    """Review passed: the job goes to pending and is submitted once this commits."""
+    """Review passed: the job goes to pending, due at once: the poller's next sweep submits it."""
     try:
         with transaction.atomic():
             before = summary(Generation.objects.get(pk=generation.pk))
@@ -218,7 +218,7 @@ def approve(generation: Generation, actor, request=None) -> Outcome:
             )
     except (NotAwaitingReview, IntegrityError):
         return Outcome(False, f"not awaiting review ({Generation.objects.get(pk=generation.pk).status})")
-    return Outcome(True, "approved and sent to the provider")
+    return Outcome(True, "approved: the poller sends it to the provider within seconds")
 
 
 def reject(generation: Generation, actor, reason: str, request=None) -> Outcome:
