@@ -13,6 +13,7 @@ from accounts.models import ApiKey, AuditEvent, Invitation, Membership, Moderati
 from accounts.tenant_controls import CreditChange
 from billing.admin import GrantCreditsForm
 from seedance_site.errors import DomainError
+from seedance_site.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -276,7 +277,7 @@ class StaffFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """History: nobody adds, edits or deletes audit events, not even superusers."""
 
     list_display = ["at", "actor_email", "tenant", "action", "target_type", "target_id", "note", "ip"]
@@ -303,12 +304,3 @@ class AuditEventAdmin(admin.ModelAdmin):
         "ip",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 
 from billing.models import CreditAccount, CreditHold, LedgerEntry, PriceRule
+from seedance_site.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(PriceRule)
@@ -27,21 +28,10 @@ class PriceRuleAdmin(admin.ModelAdmin):
     list_filter = ["active", "resolution", "provider"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is corrected with a new ledger entry (grant or adjustment), never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
+    """History is corrected with a new ledger entry (grant or adjustment), never edited."""
+
     list_display = ["created_at", "tenant", "kind", "amount", "balance_after", "generation", "actor", "note"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["tenant", "actor"]
