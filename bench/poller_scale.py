@@ -44,9 +44,9 @@ def seed(tenant, jobs: int, *, mode: str, scale: float) -> list[tuple[float, str
     from django.db.models import F
     from django.utils import timezone
 
-    from billing.models import CreditAccount, CreditHold
+    from billing.models import CreditAccount
     from generations import services
-    from generations.models import Generation, Status
+    from generations.models import Generation, Hold, Status
     from generations.sandbox.models import SandboxTask
 
     now, rng = timezone.now(), random.Random(jobs)
@@ -64,6 +64,7 @@ def seed(tenant, jobs: int, *, mode: str, scale: float) -> list[tuple[float, str
                 status=Status.QUEUED,
                 quoted=PRICE,
                 held=PRICE,
+                hold_state=Hold.HELD,
                 provider_task_id=task_id,
                 created_at=now,
                 submitted_at=now,
@@ -90,9 +91,6 @@ def seed(tenant, jobs: int, *, mode: str, scale: float) -> list[tuple[float, str
             finishing.append((time.monotonic() + delay, task_id))
         Generation.objects.bulk_create(generations)
         SandboxTask.objects.bulk_create(tasks)
-        CreditHold.objects.bulk_create(
-            CreditHold(generation=g, tenant=tenant, amount=PRICE) for g in generations
-        )
     CreditAccount.objects.filter(tenant=tenant).update(held=F("held") + PRICE * jobs)
     return sorted(finishing)
 

@@ -1,4 +1,5 @@
-"""Staff screens: prices are editable; accounts, holds and the ledger are read-only history.
+"""Staff screens: prices are editable; accounts and the ledger are read-only history (a
+generation's hold is shown on the generation).
 
 Money only moves through billing.services. Staff grant credits from the tenant list: the
 "Grant or adjust credits" action in accounts.admin builds on GrantCreditsForm below and
@@ -10,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from billing.models import CreditAccount, CreditHold, LedgerEntry, PriceRule
+from billing.models import CreditAccount, LedgerEntry, PriceRule
 from seedance_site.read_only_admin import ReadOnlyAdmin
 
 
@@ -44,23 +45,6 @@ class CreditAccountAdmin(ReadOnlyAdmin):
     list_display = ["tenant", "balance", "held", "available", "updated_at"]
     list_select_related = ["tenant"]
     search_fields = ["tenant__slug", "tenant__name"]
-
-
-@admin.register(CreditHold)
-class CreditHoldAdmin(ReadOnlyAdmin):
-    list_display = [
-        "generation",
-        "tenant",
-        "api_key",
-        "amount",
-        "charged",
-        "state",
-        "created_at",
-        "settled_at",
-    ]
-    list_filter = ["state"]
-    list_select_related = ["tenant", "api_key"]
-    search_fields = ["generation__id", "tenant__slug"]
 
 
 class GrantCreditsForm(forms.Form):

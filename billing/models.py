@@ -1,4 +1,5 @@
-"""Money in integer credits: prices, each tenant's account, holds per generation, the ledger.
+"""Money in integer credits: prices, each tenant's account, the ledger. A generation's hold is
+on its own row (Generation.held, charged, hold_state).
 
 Only `billing.services` writes to these tables; everything else reads through it.
 """
@@ -10,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import ApiKey, Tenant, TenantScopedQuerySet
+from accounts.models import Tenant, TenantScopedQuerySet
 from generations.spec import RESOLUTIONS
 
 # Rates are stored in thousandths of a credit so a price can be 2.5 credits/s and still
@@ -82,49 +83,6 @@ class CreditAccount(models.Model):
     @property
     def available(self) -> int:
         return self.balance - self.held
-
-
-class CreditHold(models.Model):
-    """The one reservation of credits for one generation, and how it was settled.
-
-    The unique generation and the conditional state change held -> captured/released make
-    capture and release happen at most once per generation, even from racing workers.
-    """
-
-    class State(models.TextChoices):
-        HELD = "held", "Held"
-        CAPTURED = "captured", "Captured"
-        RELEASED = "released", "Released"
-
-    generation = models.OneToOneField("generations.Generation", models.PROTECT, related_name="credit_hold")
-    tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="credit_holds")
-    # The key that spent it, for the key's monthly cap. No index of its own:
-    # billing_credithold_key_month (api_key, created_at) leads with api_key_id, so it serves the
-    # cap's sum and the SET NULL when a key is deleted.
-    api_key = models.ForeignKey(
-        ApiKey, models.SET_NULL, null=True, blank=True, related_name="credit_holds", db_index=False
-    )
-    amount = models.BigIntegerField()
-    charged = models.BigIntegerField(default=0)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.HELD)
-    created_at = models.DateTimeField(default=timezone.now)
-    settled_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [
-            # Used by services.hold(): a capped key's spend since the first of the month.
-            models.Index(fields=["api_key", "created_at"], name="billing_credithold_key_month"),
-        ]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="billing_credithold_amount_not_negative"),
-            models.CheckConstraint(
-                condition=Q(charged__gte=0, charged__lte=F("amount")),
-                name="billing_credithold_charged_within_hold",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.amount} credits for {self.generation_id} ({self.state})"
 
 
 class AppendOnly(Exception):

@@ -8,10 +8,12 @@ Credits are integers everywhere. Two tables carry the money:
   transaction, so the entries of a tenant always sum to its balance. Holds change only `held`
   and write no entry; a hold becomes a `charge` entry when it is captured.
 
-Each generation has at most one `CreditHold`; capture and release claim it with a conditional
-UPDATE (held -> captured/released), so each settles a generation at most once, even when a
-callback and a poll race. A repeat of the same settlement is a no-op returning False; the
-opposite settlement (capture after release, release after capture) raises AlreadySettled.
+The generation row is its own hold (`held`, `charged`, `hold_state`): `hold()` inserts it with
+the amount held, in the transaction that reserves the amount on the account, so a generation is
+held once. Capture and release claim it with a conditional UPDATE (held -> captured/released),
+so each settles a generation at most once, even when a callback and a poll race. A repeat of
+the same settlement is a no-op returning False; the opposite settlement (capture after release,
+release after capture) raises AlreadySettled.
 
 All functions open their own `transaction.atomic()` (a savepoint when the caller already has
 one), so an error leaves nothing half-written. `hold()` is the exception: it runs inside the
@@ -24,8 +26,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import F, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -38,8 +40,8 @@ from billing.errors import (
     KeySpendLimit,
     PriceNotConfigured,
 )
-from billing.models import MILLI, CreditAccount, CreditHold, LedgerEntry, PriceRule
-from generations.models import Generation
+from billing.models import MILLI, CreditAccount, LedgerEntry, PriceRule
+from generations.models import Generation, Hold
 from generations.spec import MAX_DURATION, GenerationSpec
 from seedance_site.table_cache import TableCache
 
@@ -203,38 +205,31 @@ def _require_int(field: str, value) -> None:
 # --- Holds and settlement ---------------------------------------------------------------------
 
 
-def hold(tenant: Tenant, amount: int, generation: Generation, api_key: ApiKey | None = None) -> None:
-    """Reserve `amount` credits for `generation`, in the transaction that inserts it.
+def hold(generation: Generation, amount: int) -> None:
+    """Insert the new `generation` with `amount` credits held for it, and reserve them.
 
-    Sets generation.held (and generation.quoted when the caller left it 0) in the database
-    and on the instance. `api_key` defaults to generation.created_by_key, whose monthly cap,
-    if any, applies. Raises KeySpendLimit, InsufficientCredits, or AlreadyHeld when the
-    generation already has a hold. A refusal is the end of the create, so there is no savepoint:
-    an error marks the enclosing transaction for rollback, and nothing it wrote is kept.
+    Sets generation.held, hold_state and (when the caller left it 0) quoted. The monthly cap of
+    the key that creates it (generation.created_by_key), if any, applies. Raises KeySpendLimit,
+    InsufficientCredits, or AlreadyHeld for a generation that is already saved: a row is
+    inserted once, so it is held once. A refusal is the end of the create, so there is no
+    savepoint: an error marks the enclosing transaction for rollback, and nothing is kept.
     """
     _require_int("amount", amount)
     if amount < 0:
         raise InvalidAmount("amount", f"must not be negative (got {amount}).")
-    if generation.tenant_id != tenant.pk:
-        raise ValueError(f"Generation {generation.pk} belongs to another tenant.")
-    if api_key is None and generation.created_by_key_id:
-        api_key = ApiKey.objects.get(pk=generation.created_by_key_id)
-
+    if not generation._state.adding:
+        raise AlreadyHeld(generation.pk)
+    generation.held, generation.hold_state = amount, Hold.HELD
+    generation.quoted = generation.quoted or amount
     with transaction.atomic(savepoint=False):
+        api_key = generation.created_by_key
         if api_key is not None and api_key.monthly_credit_limit is not None:
             _check_key_cap(api_key, amount)
-        try:
-            # The unique constraint on the generation is the guard against a second hold.
-            CreditHold.objects.create(generation=generation, tenant=tenant, api_key=api_key, amount=amount)
-        except IntegrityError:
-            raise AlreadyHeld(generation.pk) from None
+        generation.save(force_insert=True)
         # The account row is every create's hot row: it is locked last, for the shortest time.
         # A free job reserves nothing.
-        if amount and not _reserve(tenant.pk, amount):
-            raise InsufficientCredits(required=amount, available=balance(tenant).available)
-        quoted = generation.quoted or amount
-        if (generation.held, generation.quoted) != (amount, quoted):
-            _set_generation_money(generation, held=amount, quoted=quoted)
+        if amount and not _reserve(generation.tenant_id, amount):
+            raise InsufficientCredits(required=amount, available=balance(generation.tenant).available)
 
 
 def _reserve(tenant_id: int, amount: int) -> bool:
@@ -267,9 +262,8 @@ def key_spend_this_month(api_key: ApiKey) -> int:
     """Credits held or charged for generations the key started since the 1st of the month (UTC)."""
     now = timezone.now().astimezone(UTC)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    totals = CreditHold.objects.filter(api_key=api_key, created_at__gte=month_start).aggregate(
-        held=Coalesce(Sum("amount", filter=Q(state=CreditHold.State.HELD)), 0),
-        charged=Coalesce(Sum("charged"), 0),
+    totals = Generation.objects.filter(created_by_key=api_key, created_at__gte=month_start).aggregate(
+        held=Coalesce(Sum("held"), 0), charged=Coalesce(Sum("charged"), 0)
     )
     return totals["held"] + totals["charged"]
 
@@ -287,19 +281,17 @@ def capture(generation: Generation, actual_amount: int | None = None) -> bool:
         if actual_amount < 0:
             raise InvalidAmount("actual_amount", f"must not be negative (got {actual_amount}).")
     with transaction.atomic():
-        credit_hold = _claim(generation, CreditHold.State.CAPTURED)
-        if credit_hold is None:
+        held = _claim(generation, Hold.CAPTURED)
+        if held is None:
             return False
-        charge = credit_hold.amount if actual_amount is None else min(actual_amount, credit_hold.amount)
-        CreditHold.objects.filter(pk=credit_hold.pk).update(charged=charge)
-
-        account = _locked_account(credit_hold.tenant_id)
-        account.held -= credit_hold.amount
+        charge = held if actual_amount is None else min(actual_amount, held)
+        account = _locked_account(generation.tenant_id)
+        account.held -= held
         if charge:
             _move_balance(account, -charge, LedgerEntry.Kind.CHARGE, generation_id=generation.pk)
         else:
             account.save(update_fields=["held", "updated_at"])
-        _set_generation_money(generation, held=0, charged=charge)
+        _set_generation_money(generation, held=0, charged=charge, hold_state=Hold.CAPTURED)
     return True
 
 
@@ -310,30 +302,28 @@ def release(generation: Generation) -> bool:
     released, or never held). Raises AlreadySettled if the hold was captured.
     """
     with transaction.atomic():
-        credit_hold = _claim(generation, CreditHold.State.RELEASED)
-        if credit_hold is None:
+        held = _claim(generation, Hold.RELEASED)
+        if held is None:
             return False
-        CreditAccount.objects.filter(tenant_id=credit_hold.tenant_id).update(
-            held=F("held") - credit_hold.amount, updated_at=timezone.now()
+        CreditAccount.objects.filter(tenant_id=generation.tenant_id).update(
+            held=F("held") - held, updated_at=timezone.now()
         )
-        _set_generation_money(generation, held=0)
+        _set_generation_money(generation, held=0, hold_state=Hold.RELEASED)
     return True
 
 
-def _claim(generation: Generation, target: str) -> CreditHold | None:
-    """Move the hold from `held` to `target` if nobody did yet; the winner gets the hold back."""
-    claimed = CreditHold.objects.filter(generation_id=generation.pk, state=CreditHold.State.HELD).update(
-        state=target, settled_at=timezone.now()
-    )
-    credit_hold = CreditHold.objects.filter(generation_id=generation.pk).first()
-    if credit_hold is None:
+def _claim(generation: Generation, target: str) -> int | None:
+    """Move the hold from `held` to `target` if nobody did yet; the winner gets the amount held."""
+    rows = Generation.objects.filter(pk=generation.pk)
+    if rows.filter(hold_state=Hold.HELD).update(hold_state=target):
+        return rows.values_list("held", flat=True).get()
+    state = rows.values_list("hold_state", flat=True).first()
+    if not state:
         logger.warning("No credits were held for generation %s; nothing to %s.", generation.pk, target)
         return None
-    if claimed:
-        return credit_hold
-    if credit_hold.state == target:
+    if state == target:
         return None  # a repeat of the same settlement
-    raise AlreadySettled(generation.pk, credit_hold.state)
+    raise AlreadySettled(generation.pk, state)
 
 
 def _set_generation_money(generation: Generation, **fields) -> None:
@@ -354,7 +344,7 @@ def refund(generation: Generation, actor=None, note: str = "") -> bool:
         # the unique (generation, kind) constraint is the backstop.
         account = _locked_account(generation.tenant_id)
         charged = (
-            CreditHold.objects.filter(generation_id=generation.pk, state=CreditHold.State.CAPTURED)
+            Generation.objects.filter(pk=generation.pk, hold_state=Hold.CAPTURED)
             .values_list("charged", flat=True)
             .first()
         )
@@ -411,8 +401,8 @@ def reconcile(tenant: Tenant) -> list[str]:
     last = entries.order_by("-id").values_list("balance_after", flat=True).first()
     if last is not None and last != total:
         problems.append(f"the last entry says {last} but the balance is {total}")
-    open_holds = CreditHold.objects.filter(tenant=tenant, state=CreditHold.State.HELD).aggregate(
-        s=Coalesce(Sum("amount"), 0)
+    open_holds = Generation.objects.filter(tenant=tenant, hold_state=Hold.HELD).aggregate(
+        s=Coalesce(Sum("held"), 0)
     )["s"]
     if open_holds != held:
         problems.append(f"open holds add up to {open_holds} but the account holds {held}")

@@ -326,7 +326,7 @@ class GenerationAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Money (credits)", {"fields": ["cost", ("quoted", "held", "charged")]}),
+        ("Money (credits)", {"fields": ["cost", ("quoted", "held", "charged"), "hold_state"]}),
         ("Moderation", {"fields": ["flagged", "hidden_at", "moderation_note", "staff_actions_done"]}),
         (
             "Request",

@@ -26,6 +26,16 @@ class Status(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class Hold(models.TextChoices):
+    """Where the generation's credits stand. The row is the hold (billing.services): it is taken
+    when the row is inserted and settled once, by capture or release."""
+
+    NONE = "", "No hold"
+    HELD = "held", "Held"
+    CAPTURED = "captured", "Captured"
+    RELEASED = "released", "Released"
+
+
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED, Status.REJECTED})
 IN_FLIGHT = frozenset({Status.QUEUED, Status.RUNNING})
 OPEN = frozenset(set(Status) - TERMINAL)
@@ -53,7 +63,11 @@ class Generation(models.Model):
     created_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_by_key = models.ForeignKey(ApiKey, models.SET_NULL, null=True, blank=True, related_name="+")
+    # No index of its own: generations_key_month (created_by_key, created_at) leads with it, so it
+    # serves the key's monthly cap and the SET NULL when a key is deleted.
+    created_by_key = models.ForeignKey(
+        ApiKey, models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
 
     # Where it runs: the provider asked for ("auto" or a slug) and the one chosen.
     requested_provider = models.CharField(max_length=20, default="auto")
@@ -72,10 +86,12 @@ class Generation(models.Model):
     watermark = models.BooleanField(default=False)
     callback_url = models.URLField(max_length=2000, blank=True, default="")
 
-    # Money, in integer credits.
+    # Money, in integer credits. Only billing.services writes these: `held` is reserved on the
+    # tenant's account while hold_state is "held", `charged` is what the capture took.
     quoted = models.BigIntegerField(default=0)
     held = models.BigIntegerField(default=0)
     charged = models.BigIntegerField(default=0)
+    hold_state = models.CharField(max_length=10, choices=Hold.choices, blank=True, default=Hold.NONE)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     provider_task_id = models.CharField(max_length=200, blank=True, default="")
@@ -123,6 +139,8 @@ class Generation(models.Model):
                 name="generations_review_queue",
                 condition=Q(status="awaiting_review"),
             ),
+            # Used by billing.services.hold(): a capped key's spend since the first of the month.
+            models.Index(fields=["created_by_key", "created_at"], name="generations_key_month"),
             # Staff search by the provider's task id (exact match).
             models.Index(fields=["provider_task_id"], name="generations_provider_task"),
             # Used by tasks.poll_due(): only open jobs are scanned for due polls.
@@ -130,6 +148,11 @@ class Generation(models.Model):
                 fields=["next_poll_at"],
                 name="generations_due_polls",
                 condition=Q(status__in=["pending", "queued", "running"]),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(held__gte=0, charged__gte=0), name="generations_money_not_negative"
             ),
         ]
 
@@ -153,6 +176,24 @@ class Generation(models.Model):
             camera_fixed=self.camera_fixed,
             seed=self.seed,
             watermark=self.watermark,
+        )
+
+    def timeline(self) -> list[GenerationEvent]:
+        """Everything that happened to the job, oldest first: its creation, then the events.
+
+        The creation is not stored as an event: every fact of it is on the row, and not
+        writing it saves the create, every API request's hot path, one INSERT.
+        """
+        return [self.creation_event(), *self.events.all()]
+
+    def creation_event(self) -> GenerationEvent:
+        """The timeline's first entry, drawn from the row (unsaved)."""
+        by = self.created_by_key or self.created_by_user or "system"
+        return GenerationEvent(
+            generation=self,
+            at=self.created_at,
+            kind=GenerationEvent.Kind.STATE,
+            message=f"Created by {by}, asking for {self.requested_provider}: {self.quoted} credits held",
         )
 
 

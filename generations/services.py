@@ -72,7 +72,7 @@ def create_generation(
     api_key=None,
     callback_url: str = "",
 ) -> Generation:
-    """Validate, quote, insert, hold credits and enqueue the submission, in one transaction.
+    """Validate, quote, then insert the row holding its price, in one transaction.
 
     Raises TenantSuspended (403), SpecError (422), PromptBlocked (422), InsufficientCredits
     (402) or KeySpendLimit (403); a refusal writes nothing.
@@ -83,33 +83,25 @@ def create_generation(
     needs_review = moderation.screen(tenant, spec)
     quote = billing.quote(spec, adapter.slug)
     now = timezone.now()
+    generation = Generation(
+        tenant=tenant,
+        created_by_user=user,
+        created_by_key=api_key,
+        requested_provider=provider,
+        provider=adapter.slug,
+        callback_url=callback_url or "",
+        quoted=quote.credits,
+        status=Status.AWAITING_REVIEW if needs_review else Status.PENDING,
+        deadline=now + deadline_for(adapter.slug),
+        # Due at once: the poller's next sweep hands it to a worker (submit_generation). The
+        # row is its own outbox, so the request writes no task row (docs/lifecycle.md).
+        next_poll_at=None if needs_review else now,
+        created_at=now,
+        **_spec_fields(spec),
+    )
+    # The row is the whole record of the creation: no timeline event (Generation.timeline()).
     with transaction.atomic():
-        generation = Generation.objects.create(
-            tenant=tenant,
-            created_by_user=user,
-            created_by_key=api_key,
-            requested_provider=provider,
-            provider=adapter.slug,
-            callback_url=callback_url or "",
-            quoted=quote.credits,
-            held=quote.credits,  # what billing.hold() reserves below, or the whole insert rolls back
-            status=Status.AWAITING_REVIEW if needs_review else Status.PENDING,
-            deadline=now + deadline_for(adapter.slug),
-            # Due at once: the poller's next sweep hands it to a worker (submit_generation). The
-            # row is its own outbox, so the request writes no task row (docs/lifecycle.md).
-            next_poll_at=None if needs_review else now,
-            created_at=now,
-            **_spec_fields(spec),
-        )
-        billing.hold(tenant, quote.credits, generation, api_key=api_key)
-        by = str(api_key) if api_key else str(user) if user else "system"
-        GenerationEvent.record(
-            generation,
-            Event.STATE,
-            f"Created by {by} on {adapter.slug}: {quote.credits} credits held"
-            + (", waiting for review" if needs_review else ""),
-            {"status": generation.status, "quote": quote.credits, "provider": adapter.slug},
-        )
+        billing.hold(generation, quote.credits)  # inserts the row, holding its price
     return generation
 
 

@@ -32,9 +32,13 @@ def _generations(request):
     return Generation.objects.for_tenant(request.tenant)
 
 
-def _get_generation(request, generation_id: str) -> Generation:
+def _get_generation(request, generation_id: str, *related: str) -> Generation:
     # Another tenant's id is a 404, never a 403: ids must not leak across tenants.
-    return get_object_or_404(_generations(request), pk=generation_id)
+    return get_object_or_404(_generations(request).select_related(*related), pk=generation_id)
+
+
+# The detail page's timeline starts with who created the job (Generation.creation_event).
+CREATORS = ("created_by_key", "created_by_user")
 
 
 # --- Dashboard -------------------------------------------------------------------------------
@@ -173,14 +177,14 @@ def _checked(value) -> bool:
 
 @tenant_required("view")
 def detail(request, generation_id: str):
-    generation = _get_generation(request, generation_id)
+    generation = _get_generation(request, generation_id, *CREATORS)
     return render(request, "generations/detail.html", _detail_context(generation))
 
 
 @tenant_required("view")
 def live(request, generation_id: str):
     """The self-refreshing part of the detail page; it stops polling once the job is terminal."""
-    generation = _get_generation(request, generation_id)
+    generation = _get_generation(request, generation_id, *CREATORS)
     return render(request, "generations/_live.html", _detail_context(generation))
 
 
@@ -201,7 +205,7 @@ def _detail_context(generation: Generation) -> dict:
     )
     return {
         "generation": generation,
-        "events": list(generation.events.all()),
+        "events": generation.timeline(),
         "live": not generation.is_terminal or copying,
         "copying": copying,
     }

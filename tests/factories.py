@@ -26,13 +26,26 @@ def make_api_key(tenant: Tenant, name: str = "test key", **fields) -> tuple[ApiK
     return ApiKey.issue(tenant, name, **fields)
 
 
-def make_generation(tenant: Tenant, **fields):
-    """A Generation row as the create service would insert it (no money held: see fund/hold)."""
+def new_generation(tenant: Tenant, **fields):
+    """An unsaved Generation as the create service builds it: billing.hold() inserts it."""
     from generations.models import Generation
 
     fields.setdefault("provider", "sandbox")
     fields.setdefault("prompt", "A cat yawning at the camera")
-    return Generation.objects.create(tenant=tenant, **fields)
+    return Generation(tenant=tenant, **fields)
+
+
+def make_generation(tenant: Tenant, hold: int | None = None, **fields):
+    """A Generation row as the create service inserts it, holding `hold` credits through billing
+    (the tenant needs them: see fund), or none."""
+    from billing import services as billing
+
+    generation = new_generation(tenant, **fields)
+    if hold is None:
+        generation.save(force_insert=True)
+    else:
+        billing.hold(generation, hold)
+    return generation
 
 
 def fund(tenant: Tenant, credits: int):

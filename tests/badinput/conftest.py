@@ -7,7 +7,7 @@ from django.db.models import Model
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from billing.models import CreditAccount, CreditHold, LedgerEntry
+from billing.models import CreditAccount, LedgerEntry
 from generations.models import Generation, GenerationEvent
 
 # Function-scoped fixtures (tenant, key) are shared by the examples on purpose: each example
@@ -32,7 +32,7 @@ UNICODE_PROMPT = st.text(
 
 
 def snapshot() -> dict[str, int]:
-    models: list[type[Model]] = [Generation, GenerationEvent, CreditHold, LedgerEntry]
+    models: list[type[Model]] = [Generation, GenerationEvent, LedgerEntry]
     counts = {model.__name__: model.objects.count() for model in models}
     counts["held"] = sum(CreditAccount.objects.values_list("held", flat=True))
     from django_q.models import OrmQ

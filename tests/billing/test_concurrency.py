@@ -7,12 +7,13 @@ import pytest
 from django.db import connection, transaction
 
 from billing.errors import AlreadySettled, InsufficientCredits, KeySpendLimit
-from billing.models import CreditHold, LedgerEntry
+from billing.models import LedgerEntry
 from billing.services import balance, capture, hold, release
+from generations.models import Generation
 from seedance_site.errors import DomainError
 from tests import races
 from tests.conftest import postgres_only
-from tests.factories import fund, make_api_key, make_generation
+from tests.factories import fund, make_api_key, make_generation, new_generation
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -53,26 +54,25 @@ class BalanceWatcher(threading.Thread):
 
 def test_40_racing_holds_with_credits_for_10_let_exactly_10_through(tenant, books_agree):
     fund(tenant, 100)
-    gens = [make_generation(tenant) for _ in range(40)]
+    gens = [new_generation(tenant) for _ in range(40)]
     watcher = BalanceWatcher(tenant)
     watcher.start()
-    outcomes = race([lambda g=g: hold(tenant, 10, g) for g in gens])
+    outcomes = race([lambda g=g: hold(g, 10) for g in gens])
     watcher.done.set()
     watcher.join()
 
     assert outcomes.count(None) == 10
     assert outcomes.count(InsufficientCredits) == 30
     assert balance(tenant).as_dict() == {"balance": 100, "held": 100, "available": 0}
-    assert CreditHold.objects.filter(tenant=tenant).count() == 10
+    assert Generation.objects.filter(tenant=tenant, held=10, hold_state="held").count() == 10
+    assert Generation.objects.count() == 10  # a refused hold inserts nothing
     assert watcher.lowest_available >= 0 and watcher.lowest_balance >= 0
     books_agree(tenant)
 
 
 def test_racing_capture_and_release_settle_each_generation_once(tenant, books_agree):
     fund(tenant, 100)
-    gens = [make_generation(tenant) for _ in range(10)]
-    for gen in gens:
-        hold(tenant, 10, gen)
+    gens = [make_generation(tenant, hold=10) for _ in range(10)]
 
     # For every generation two callbacks say "succeeded" and two polls say "failed", at once.
     calls = []
@@ -85,7 +85,8 @@ def test_racing_capture_and_release_settle_each_generation_once(tenant, books_ag
         per_gen = outcomes[4 * n : 4 * n + 4]
         assert per_gen.count(True) == 1, per_gen
         assert set(per_gen) <= {True, False, AlreadySettled}
-    captured = CreditHold.objects.filter(state="captured").count()
+    captured = Generation.objects.filter(hold_state="captured").count()
+    assert Generation.objects.filter(hold_state="released").count() == 10 - captured
     assert LedgerEntry.objects.filter(kind="charge").count() == captured
     assert balance(tenant).as_dict() == {
         "balance": 100 - 6 * captured,
@@ -97,8 +98,7 @@ def test_racing_capture_and_release_settle_each_generation_once(tenant, books_ag
 
 def test_racing_captures_of_one_generation_charge_it_once(tenant, books_agree):
     fund(tenant, 100)
-    gen = make_generation(tenant)
-    hold(tenant, 32, gen)
+    gen = make_generation(tenant, hold=32)
     outcomes = race([lambda: capture(gen)] * 8)
     assert outcomes.count(True) == 1 and outcomes.count(False) == 7
     assert balance(tenant).balance == 68
@@ -108,8 +108,8 @@ def test_racing_captures_of_one_generation_charge_it_once(tenant, books_agree):
 def test_racing_holds_on_a_capped_key_stop_at_the_cap(tenant, books_agree):
     fund(tenant, 1000)
     key, _ = make_api_key(tenant, monthly_credit_limit=50)
-    gens = [make_generation(tenant, created_by_key=key) for _ in range(20)]
-    outcomes = race([lambda g=g: hold(tenant, 10, g, api_key=key) for g in gens])
+    gens = [new_generation(tenant, created_by_key=key) for _ in range(20)]
+    outcomes = race([lambda g=g: hold(g, 10) for g in gens])
     assert outcomes.count(None) == 5
     assert outcomes.count(KeySpendLimit) == 15
     assert balance(tenant).held == 50

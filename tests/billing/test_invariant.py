@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.errors import AlreadySettled, InsufficientCredits, InvalidAmount
-from tests.factories import make_generation, make_tenant
+from tests.factories import make_tenant, new_generation
 
 index = st.integers(min_value=0, max_value=30)
 operations = st.lists(
@@ -62,13 +62,13 @@ def apply(op, tenant, books, generations, actor):
             services.adjust(tenant, op[1], actor, "property test")
             books.balance += op[1]
     elif kind == "hold":
-        gen = make_generation(tenant)
+        gen = new_generation(tenant)  # refused: never inserted, so later settlements find nothing
         generations.append(gen)
         if books.balance - books.held < op[1]:
             with pytest.raises(InsufficientCredits), transaction.atomic():
-                services.hold(tenant, op[1], gen)
+                services.hold(gen, op[1])
         else:
-            services.hold(tenant, op[1], gen)
+            services.hold(gen, op[1])
             books.held += op[1]
             books.holds[gen.pk] = [op[1], "held", 0, False]
     elif generations:

@@ -5,7 +5,7 @@ import time_machine
 
 from billing.errors import InvalidAmount
 from billing.models import AppendOnly, LedgerEntry
-from billing.services import adjust, balance, capture, grant, hold, ledger, refund, release, usage_by_day
+from billing.services import adjust, balance, capture, grant, ledger, refund, release, usage_by_day
 from tests.factories import fund, make_generation
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_an_adjustment_needs_a_note(tenant, alice):
 
 def test_an_adjustment_cannot_take_credits_that_running_jobs_hold(tenant, alice, books_agree):
     fund(tenant, 100)
-    hold(tenant, 80, make_generation(tenant))
+    make_generation(tenant, hold=80)
     with pytest.raises(InvalidAmount) as exc:
         adjust(tenant, -30, alice, "Chargeback")
     assert "80" in exc.value.message
@@ -61,8 +61,7 @@ def test_an_adjustment_cannot_take_credits_that_running_jobs_hold(tenant, alice,
 
 def test_a_refund_gives_back_the_charge_once(tenant, alice, books_agree):
     fund(tenant, 100)
-    gen = make_generation(tenant)
-    hold(tenant, 32, gen)
+    gen = make_generation(tenant, hold=32)
     capture(gen)
     assert refund(gen, actor=alice, note="Blurry result") is True
     assert refund(gen, actor=alice) is False
@@ -73,8 +72,7 @@ def test_a_refund_gives_back_the_charge_once(tenant, alice, books_agree):
 
 def test_a_released_generation_has_nothing_to_refund(tenant):
     fund(tenant, 100)
-    gen = make_generation(tenant)
-    hold(tenant, 32, gen)
+    gen = make_generation(tenant, hold=32)
     release(gen)
     assert refund(gen) is False
     assert balance(tenant).balance == 100
@@ -105,15 +103,12 @@ def test_usage_by_day_sums_charges_per_utc_day_with_empty_days(tenant):
     fund(tenant, 1000)
     with time_machine.travel("2026-05-10 23:50Z", tick=False):
         for amount in (10, 5):
-            gen = make_generation(tenant)
-            hold(tenant, amount, gen)
+            gen = make_generation(tenant, hold=amount)
             capture(gen)
     with time_machine.travel("2026-05-12 00:10Z", tick=False):
-        gen = make_generation(tenant)
-        hold(tenant, 7, gen)
+        gen = make_generation(tenant, hold=7)
         capture(gen)
-        released = make_generation(tenant)
-        hold(tenant, 99, released)
+        released = make_generation(tenant, hold=99)
         release(released)
         usage = usage_by_day(tenant, days=3)
     assert usage == [(dt.date(2026, 5, 10), 15), (dt.date(2026, 5, 11), 0), (dt.date(2026, 5, 12), 7)]
@@ -123,12 +118,10 @@ def test_usage_by_day_leaves_out_older_days_and_other_tenants(tenant, other_tena
     fund(tenant, 100)
     fund(other_tenant, 100)
     with time_machine.travel("2026-05-01 12:00Z", tick=False):
-        old = make_generation(tenant)
-        hold(tenant, 10, old)
+        old = make_generation(tenant, hold=10)
         capture(old)
     with time_machine.travel("2026-05-31 12:00Z", tick=False):
-        theirs = make_generation(other_tenant)
-        hold(other_tenant, 10, theirs)
+        theirs = make_generation(other_tenant, hold=10)
         capture(theirs)
         usage = usage_by_day(tenant)
     assert len(usage) == 30

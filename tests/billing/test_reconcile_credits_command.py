@@ -2,7 +2,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billing.models import CreditAccount
-from billing.services import hold
 from tests.factories import fund, make_generation
 
 pytestmark = pytest.mark.django_db
@@ -10,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_reports_books_that_agree(tenant, other_tenant, capsys):
     fund(tenant, 100)
-    hold(tenant, 40, make_generation(tenant))
+    make_generation(tenant, hold=40)
     call_command("reconcile_credits")
     assert "agree" in capsys.readouterr().out
 

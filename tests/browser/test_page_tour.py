@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import Invitation, Role
-from billing.services import capture, grant, hold
+from billing.services import capture, grant
 from generations.models import GenerationEvent, Status
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, add_member, make_api_key, make_generation, make_tenant, make_user
@@ -39,9 +39,12 @@ def studio(settings, tmp_path):
     statuses = [Status.SUCCEEDED, Status.RUNNING, Status.FAILED, Status.SUCCEEDED, Status.CANCELLED]
     for n, (prompt, status) in enumerate(zip(PROMPTS, statuses, strict=True)):
         generation = make_generation(
-            tenant, prompt=prompt, created_by_user=owner, created_at=timezone.now() - timedelta(days=n * 3)
+            tenant,
+            hold=32,
+            prompt=prompt,
+            created_by_user=owner,
+            created_at=timezone.now() - timedelta(days=n * 3),
         )
-        hold(tenant, 32, generation)
         if status == Status.SUCCEEDED:
             capture(generation)
             generation.video_file.save("sample.mp4", ContentFile(SAMPLE.read_bytes()))

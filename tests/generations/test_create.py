@@ -21,7 +21,12 @@ def test_it_holds_the_quote_and_the_next_sweep_submits_it(create, funded, queued
     assert balance(funded).available == 1000 - PRICE
     assert queued == [("submit_generation", generation.id)]
     assert generation.deadline is not None
-    assert GenerationEvent.objects.filter(generation=generation, kind="state").count() == 1
+    assert generation.hold_state == "held"
+    # The creation is on the row, not stored as an event; the timeline draws it from the row.
+    assert not GenerationEvent.objects.filter(generation=generation).exists()
+    [created] = generation.timeline()
+    assert created.at == generation.created_at
+    assert created.message == f"Created by system, asking for auto: {PRICE} credits held"
 
 
 def test_the_create_queues_no_task_the_job_is_due_for_the_poller_at_once(funded, fake_providers, queued):

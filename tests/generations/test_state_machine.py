@@ -3,7 +3,7 @@
 import pytest
 
 from billing import services as billing
-from billing.models import CreditAccount, CreditHold
+from billing.models import CreditAccount
 from generations.models import GenerationEvent, Status
 from generations.providers.base import Update
 from generations.services import apply_update
@@ -47,15 +47,14 @@ def _money(tenant):
 
 @pytest.mark.parametrize(("status", "update"), PAIRS, ids=[f"{s.value}+{u}" for s, u in PAIRS])
 def test_transition(funded, status, update):
-    generation = make_generation(funded, status=status, provider="alpha")
-    billing.hold(funded, PRICE, generation)
+    generation = make_generation(funded, hold=PRICE, status=status, provider="alpha")
     # A job that already finished has already settled its credits.
     if status == S.SUCCEEDED:
         billing.capture(generation)
     elif status in (S.FAILED, S.CANCELLED, S.EXPIRED, S.REJECTED):
         billing.release(generation)
     before = _money(funded)
-    hold_before = CreditHold.objects.get(generation=generation).state
+    hold_before = generation.hold_state
     changes = []
     generation_changed.connect(
         lambda **kw: changes.append(kw["previous_status"]), weak=False, dispatch_uid="t"
@@ -78,15 +77,14 @@ def test_transition(funded, status, update):
         assert result.charged == 0
     else:
         assert (balance, held) == before
-        assert CreditHold.objects.get(generation=generation).state == hold_before
+        assert result.hold_state == hold_before
     moved = (status, update) in MOVES
     assert changes == ([status] if moved else [])
     assert GenerationEvent.objects.filter(generation=generation, kind="state").exists() == moved
 
 
 def test_a_success_without_a_video_fails_and_releases(funded):
-    generation = make_generation(funded, status=S.RUNNING, provider="alpha")
-    billing.hold(funded, PRICE, generation)
+    generation = make_generation(funded, hold=PRICE, status=S.RUNNING, provider="alpha")
 
     result = apply_update(generation.id, Update(state="succeeded"), source="poll")
 
@@ -96,8 +94,7 @@ def test_a_success_without_a_video_fails_and_releases(funded):
 
 
 def test_a_terminal_update_records_the_result_and_the_finish_time(funded):
-    generation = make_generation(funded, status=S.RUNNING, provider="alpha")
-    billing.hold(funded, PRICE, generation)
+    generation = make_generation(funded, hold=PRICE, status=S.RUNNING, provider="alpha")
 
     result = apply_update(
         generation.id,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from billing.services import capture, grant, hold
+from billing.services import capture, grant
 from tests.factories import fund, make_generation
 
 
@@ -14,8 +14,7 @@ def csv_rows(response) -> list[list[str]]:
 
 
 def charge(tenant, credits, **fields):
-    generation = make_generation(tenant, **fields)
-    hold(tenant, credits, generation)
+    generation = make_generation(tenant, hold=credits, **fields)
     capture(generation)
     return generation
 
@@ -30,7 +29,7 @@ def test_every_role_reads_the_bill(request, who, tenant):
 def test_billing_shows_balance_held_and_ledger(as_alice, tenant, alice):
     grant(tenant, 1000, actor=alice, note="Welcome credits")
     charge(tenant, 32)
-    hold(tenant, 40, make_generation(tenant))
+    make_generation(tenant, hold=40)
     page = as_alice.get("/billing/").content.decode()
     assert 'id="balance">968<' in page
     assert 'id="held">40<' in page

@@ -10,7 +10,7 @@ from billing.services import balance
 from generations import services
 from generations.models import Generation, GenerationEvent, Status
 from generations.spec import SpecError
-from tests.factories import fund, make_generation
+from tests.factories import fund, make_api_key, make_generation
 
 FORM = {
     "prompt": "A red fox runs through fresh snow at dawn",
@@ -252,13 +252,17 @@ def test_history_pages_with_load_more_and_a_bounded_number_of_queries(
 
 
 def test_detail_shows_parameters_cost_and_timeline(as_vera, tenant):
+    key, _ = make_api_key(tenant, "CI key")
     generation = make_generation(
-        tenant, prompt="Neon city rain", resolution="1080p", seed=7, quoted=72, held=72
+        tenant, prompt="Neon city rain", resolution="1080p", seed=7, quoted=72, held=72, created_by_key=key
     )
-    GenerationEvent.record(generation, GenerationEvent.Kind.STATE, "Created by test on sandbox")
+    GenerationEvent.record(generation, GenerationEvent.Kind.STATE, "pending → queued (poll)")
     page = as_vera.get(f"/generations/{generation.id}/").content.decode()
     assert "Neon city rain" in page and "1080p" in page and "72 credits" in page
-    assert "Created by test on sandbox" in page
+    # The timeline opens with the creation, drawn from the row, then the stored events.
+    created = f"Created by CI key ({key.prefix}…), asking for auto: 72 credits held"
+    assert created in page and "pending → queued (poll)" in page
+    assert page.index(created) < page.index("pending → queued (poll)")
     # Viewers see no cancel or duplicate button.
     assert "Duplicate as new" not in page and "/cancel/" not in page
 
