@@ -43,6 +43,7 @@ from billing.errors import (
 from billing.models import MILLI, CreditAccount, LedgerEntry, PriceRule
 from generations.models import Generation, Hold
 from generations.spec import MAX_DURATION, GenerationSpec
+from seedance_site.prepared_insert import insert
 from seedance_site.table_cache import TableCache
 
 logger = logging.getLogger(__name__)
@@ -225,7 +226,7 @@ def hold(generation: Generation, amount: int) -> None:
         api_key = generation.created_by_key
         if api_key is not None and api_key.monthly_credit_limit is not None:
             _check_key_cap(api_key, amount)
-        generation.save(force_insert=True)
+        insert(generation)  # what save(force_insert=True) writes, from a statement built once
         # The account row is every create's hot row: it is locked last, for the shortest time.
         # A free job reserves nothing.
         if amount and not _reserve(generation.tenant_id, amount):
