@@ -181,8 +181,8 @@ class Generation(models.Model):
     def timeline(self) -> list[GenerationEvent]:
         """Everything that happened to the job, oldest first: its creation, then the events.
 
-        The creation is not stored as an event: every fact of it is on the row, and not
-        writing it saves the create, every API request's hot path, one INSERT.
+        The creation is not stored as an event: every fact of it is on the row, so the create
+        (the API's hottest path) does not write a second row to repeat them.
         """
         return [self.creation_event(), *self.events.all()]
 

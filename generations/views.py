@@ -34,7 +34,8 @@ def _generations(request):
 
 def _get_generation(request, generation_id: str, *related: str) -> Generation:
     # Another tenant's id is a 404, never a 403: ids must not leak across tenants.
-    return get_object_or_404(_generations(request).select_related(*related), pk=generation_id)
+    generations = _generations(request).select_related(*related) if related else _generations(request)
+    return get_object_or_404(generations, pk=generation_id)
 
 
 # The detail page's timeline starts with who created the job (Generation.creation_event).
