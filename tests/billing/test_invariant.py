@@ -62,7 +62,8 @@ def apply(op, tenant, books, generations, actor):
             services.adjust(tenant, op[1], actor, "property test")
             books.balance += op[1]
     elif kind == "hold":
-        gen = new_generation(tenant)  # refused: never inserted, so later settlements find nothing
+        # The hold inserts it; a refused one never is, so settling it later finds nothing.
+        gen = new_generation(tenant)
         generations.append(gen)
         if books.balance - books.held < op[1]:
             with pytest.raises(InsufficientCredits), transaction.atomic():
