@@ -190,10 +190,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "seedance_site.api_errors.api_exception_handler",
     # Rates are read from API_THROTTLE_KEY / API_THROTTLE_TENANT below at request time.
-    "DEFAULT_THROTTLE_CLASSES": [
-        "generations.api.throttles.PerKeyThrottle",
-        "generations.api.throttles.PerTenantThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["generations.api.throttles.ApiKeyThrottle"],
 }
 # Requests per API key and per tenant (all its keys together): "<n>/<sec|min|hour|day>".
 API_THROTTLE_KEY = env.str("API_THROTTLE_KEY", default="120/min")
