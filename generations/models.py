@@ -6,7 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, Tenant, TenantScopedQuerySet
@@ -153,6 +153,11 @@ class Generation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(held__gte=0, charged__gte=0), name="generations_money_not_negative"
+            ),
+            # Never charged more than the customer agreed to (billing.capture charges at most
+            # what was held, and a hold is the quote).
+            models.CheckConstraint(
+                condition=Q(charged__lte=F("quoted")), name="generations_charged_within_quote"
             ),
         ]
 

@@ -81,4 +81,9 @@ class Migration(migrations.Migration):
             model_name='generation',
             constraint=models.CheckConstraint(condition=models.Q(('charged__gte', 0), ('held__gte', 0)), name='generations_money_not_negative'),
         ),
+        # CreditHold's "charged within the hold" check, on the row: a hold is the quote.
+        migrations.AddConstraint(
+            model_name='generation',
+            constraint=models.CheckConstraint(condition=models.Q(('charged__lte', models.F('quoted'))), name='generations_charged_within_quote'),
+        ),
     ]

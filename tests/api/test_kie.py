@@ -54,7 +54,9 @@ def test_the_seed_000_example_round_trips(api_client, funded):
 
 
 def test_a_success_has_result_urls_in_a_json_string(api_client, tenant, settings):
-    generation = make_generation(tenant, status=Status.SUCCEEDED, video_file="results/v.mp4", charged=32)
+    generation = make_generation(
+        tenant, status=Status.SUCCEEDED, video_file="results/v.mp4", quoted=32, charged=32
+    )
     data = api_client.get(RECORD, {"taskId": generation.id}).json()["data"]
     assert data["state"] == "success"
     assert json.loads(data["resultJson"]) == {

@@ -268,7 +268,7 @@ def test_detail_shows_parameters_cost_and_timeline(as_vera, tenant):
 
 
 def test_running_detail_polls_itself_until_terminal(as_bob, tenant):
-    generation = make_generation(tenant, status=Status.RUNNING)
+    generation = make_generation(tenant, status=Status.RUNNING, quoted=32)
     live = f'hx-get="/generations/{generation.id}/live/"'
     assert live in as_bob.get(f"/generations/{generation.id}/").content.decode()
     assert live in as_bob.get(f"/generations/{generation.id}/live/").content.decode()
