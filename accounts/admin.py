@@ -169,6 +169,7 @@ class TenantAdmin(admin.ModelAdmin):
             },
         ),
         ("Results", {"fields": ["retention_days"]}),
+        ("Security", {"fields": ["require_owner_mfa"]}),
     ]
 
     def save_model(self, request, obj, form, change):

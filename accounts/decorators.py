@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from functools import wraps
 
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+
+from accounts.models import Role
 
 # What each permission lets you do, in words, for the 403 page.
 PERMISSION_WORDS = {
@@ -18,6 +22,16 @@ PERMISSION_WORDS = {
     "manage_webhooks": "manage webhooks",
     "view_audit": "see the audit log",
 }
+
+
+def needs_second_factor(request) -> bool:
+    """An owner of a team that requires a second factor, without one set up."""
+    membership = request.membership
+    return (
+        membership.role == Role.OWNER
+        and membership.tenant.require_owner_mfa
+        and not is_mfa_enabled(request.user)
+    )
 
 
 def tenant_required(permission: str = "view"):
@@ -34,6 +48,13 @@ def tenant_required(permission: str = "view"):
         def wrapped(request, *args, **kwargs):
             if not request.membership:
                 return redirect("accounts:new_team")
+            if needs_second_factor(request):
+                messages.warning(
+                    request,
+                    f"{request.tenant.name} asks its owners to use two-factor authentication: "
+                    "set up an authenticator app to continue.",
+                )
+                return redirect("mfa_activate_totp")
             if not request.membership.can(permission):
                 role = request.membership.get_role_display().lower()
                 words = PERMISSION_WORDS.get(permission, permission)

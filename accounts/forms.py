@@ -10,16 +10,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, Invitation, Membership, Role, Tenant, User
 
 
-class SignupForm(BaseUserCreationForm):
-    """A new user and, unless they arrive with an invitation, a new team they own."""
+class LoginForm(AllauthLoginForm):
+    """allauth's log-in form, labelled as the rest of the portal."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Email address"
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up plus a team: a new one they own, or the team that invited them."""
 
     team_name = forms.CharField(
         label="Team name",
@@ -27,15 +38,15 @@ class SignupForm(BaseUserCreationForm):
         required=False,
         help_text="You can rename it later. Leave empty to use your email's name.",
     )
-
-    class Meta:
-        model = User
-        fields = ("email",)
+    field_order = ["email", "team_name", "password1", "password2"]
 
     def __init__(self, *args, invitation: Invitation | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.invitation = invitation
+        self.fields["email"].label = "Email address"
         self.fields["email"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+        self.fields["password2"].label = "Password confirmation"
         if invitation is not None:
             # Joining an existing team: the email is the invited one, and no new team is made.
             del self.fields["team_name"]
@@ -43,20 +54,18 @@ class SignupForm(BaseUserCreationForm):
             self.fields["email"].disabled = True
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in instead.")
-        return email
+        return super().clean_email().strip().lower()
 
     @transaction.atomic
-    def save(self, commit: bool = True) -> User:
-        user = super().save(commit=True)
+    def save(self, request) -> User:
+        return super().save(request)
+
+    def custom_signup(self, request, user: User) -> None:
         if self.invitation is not None:
             accept_invitation(self.invitation, user)
         else:
             name = self.cleaned_data.get("team_name") or f"{user.email.split('@')[0]}'s team"
             create_team(name, owner=user)
-        return user
 
 
 def create_team(name: str, owner: User) -> Tenant:

@@ -5,6 +5,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,6 +24,9 @@ class UserManager(BaseUserManager):
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
+        # Users made by an operator (commands, admin, demo) need no confirmation email: the
+        # operator vouches for the address. Sign-ups go through allauth and confirm theirs.
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
         return user
 
     def create_user(self, email: str, password: str | None = None, **extra):
@@ -80,6 +84,10 @@ class Tenant(models.Model):
     max_in_flight = models.PositiveIntegerField(null=True, blank=True)
     # Mirrored result files older than this many days are deleted; empty keeps them.
     retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # Owners must have a second factor (TOTP) to use the team in the portal.
+    require_owner_mfa = models.BooleanField(
+        "owners need two-factor authentication", default=False, db_default=False
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

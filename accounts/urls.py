@@ -1,52 +1,28 @@
-"""Portal account pages. Mounted at the site root: /accounts/..., /keys/, /team/."""
+"""Portal account pages. Mounted at the site root: /accounts/..., /keys/, /team/.
 
-from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+Log in, log out, password reset and change, email confirmation and two-factor pages are
+allauth's (mounted at /accounts/ after these); sign-up is allauth's view with our invitation
+link. The design's older paths redirect to allauth's.
+"""
+
+from django.urls import path
+from django.views.generic import RedirectView
 
 from accounts import views
 
 app_name = "accounts"
 
-# Django's auth views reverse un-namespaced names by default, so each success_url is given here.
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/signup/", views.signup, name="signup"),
-    path(
-        "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done")),
-        name="password_change",
-    ),
-    path(
-        "accounts/password_change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
+    path("accounts/signup/", views.SignupView.as_view(), name="signup"),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            success_url=reverse_lazy("accounts:password_reset_done"),
-            email_template_name="registration/password_reset_email.txt",
-            subject_template_name="registration/password_reset_subject.txt",
-        ),
+        RedirectView.as_view(pattern_name="account_reset_password", query_string=True),
         name="password_reset",
     ),
     path(
-        "accounts/password_reset/done/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            success_url=reverse_lazy("accounts:password_reset_complete")
-        ),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
+        "accounts/password_change/",
+        RedirectView.as_view(pattern_name="account_change_password", query_string=True),
+        name="password_change",
     ),
     path("accounts/teams/new/", views.new_team, name="new_team"),
     path("accounts/teams/switch/", views.switch_tenant, name="switch_tenant"),
@@ -54,6 +30,7 @@ urlpatterns = [
     path("keys/", views.keys, name="keys"),
     path("keys/<int:key_id>/revoke/", views.revoke_key, name="revoke_key"),
     path("team/", views.team, name="team"),
+    path("team/security/", views.team_security, name="team_security"),
     path("team/invite/", views.invite, name="invite"),
     path("team/invitations/<int:invitation_id>/cancel/", views.cancel_invitation, name="cancel_invitation"),
     path("team/members/<int:membership_id>/role/", views.change_role, name="change_role"),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from allauth.account import views as allauth_views
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,28 +22,34 @@ from accounts.forms import (
     InviteForm,
     RemoveMemberForm,
     RoleForm,
-    SignupForm,
     TeamForm,
     accept_invitation,
     create_team,
 )
 from accounts.middleware import switch_tenant as set_session_tenant
-from accounts.models import ApiKey, Invitation, Membership
+from accounts.models import ApiKey, Invitation, Membership, Tenant
 
 # --- Sign up, teams, switcher -----------------------------------------------------------------
 
 
-def signup(request):
-    invitation = _open_invitation(request.GET.get("invite") or request.POST.get("invite"))
-    form = SignupForm(request.POST or None, invitation=invitation)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        tenant = invitation.tenant if invitation else user.memberships.get().tenant
-        set_session_tenant(request, tenant.id)
-        messages.success(request, f"Welcome! You are in {tenant.name}.")
-        return redirect("generations:dashboard")
-    return render(request, "registration/signup.html", {"form": form, "invitation": invitation})
+class SignupView(allauth_views.SignupView):
+    """allauth's sign-up (email confirmation, rate limit) with our invitation link.
+
+    An open invitation's token (?invite=...) fixes the email to the invited address and counts
+    as its confirmation: the link was mailed there.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        self.invitation = _open_invitation(request.GET.get("invite") or request.POST.get("invite"))
+        if self.invitation is not None:
+            get_adapter(request).stash_verified_email(request, self.invitation.email)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "invitation": self.invitation}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "invitation": self.invitation}
 
 
 @login_required
@@ -122,6 +129,31 @@ def team(request, invite_form=None, status=200):
         "owner_count": sum(1 for m in members if m.role == "owner"),
     }
     return render(request, "accounts/team.html", context, status=status)
+
+
+@tenant_required("manage_billing")
+@require_POST
+def team_security(request):
+    """Owners turn on (or off) the rule that every owner of this team uses a second factor."""
+    required = request.POST.get("require_owner_mfa") == "on"
+    tenant = request.tenant
+    if tenant.require_owner_mfa != required:
+        with transaction.atomic():
+            before = {"require_owner_mfa": tenant.require_owner_mfa}
+            Tenant.objects.filter(pk=tenant.pk).update(require_owner_mfa=required)
+            audit.record(
+                request.user,
+                "team.security",
+                tenant=tenant,
+                before=before,
+                after={"require_owner_mfa": required},
+                request=request,
+            )
+    if required:
+        messages.success(request, "Owners of this team now need two-factor authentication.")
+    else:
+        messages.success(request, "Two-factor authentication is now optional for owners.")
+    return redirect("accounts:team")
 
 
 @tenant_required("manage_members")

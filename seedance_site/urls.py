@@ -16,6 +16,8 @@ urlpatterns = [
     path("callbacks/", include("generations.urls")),
     # Portal pages (server-rendered): /accounts/..., /keys/, /team/, /billing/, /, /generations/...
     path("", include("accounts.urls")),
+    # Log in/out, password reset/change, email confirmation, two-factor (django-allauth).
+    path("accounts/", include("allauth.urls")),
     path("billing/", include("billing.urls")),
     # The tenant owner's audit log: /audit/
     path("audit/", include("accounts.audit_urls")),

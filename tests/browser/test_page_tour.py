@@ -95,6 +95,7 @@ def test_owner_tour_of_every_page(tab, studio):
         "billing": ("/billing/", "Billing"),
         "webhooks": ("/webhooks/", "Webhooks"),
         "password-change": ("/accounts/password_change/", "Change password"),
+        "two-factor": ("/accounts/2fa/", "Two-Factor Authentication"),
     }
     for name, (url, heading) in pages.items():
         response = tab.goto(url)

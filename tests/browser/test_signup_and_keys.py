@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.core import mail
 
 from accounts.models import ApiKey, Membership, Role
 
@@ -14,6 +17,11 @@ def sign_up(tab, email: str, team: str) -> None:
     tab.get_by_label("Password", exact=True).fill(PASSWORD)
     tab.get_by_label("Password confirmation").fill(PASSWORD)
     tab.get_by_role("button", name="Sign up").click()
+    tab.wait_for_url("**/accounts/confirm-email/")
+    # The confirmation email's link logs the new user in.
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    tab.goto(link)
+    tab.get_by_role("button", name="Confirm").click()
     tab.wait_for_url("**/")
 
 
