@@ -44,6 +44,16 @@
     document.querySelectorAll("[data-counter]").forEach(updateCounter);
   });
 
+  // The Menu button of narrow screens shows and hides the navigation.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (!toggle) return;
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    nav.classList.toggle("open", open);
+  });
+
   // Tenant switcher: submit on change (the form has a button for no-JS users).
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
