@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from generations import providers, services
 from generations.models import Generation, GenerationEvent, Status
 from generations.providers.base import CallbackRejected
+from seedance_site import validators
 from seedance_site.errors import DomainError, error_body
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,11 @@ def provider_callback(request, provider: str, token: str):
     except DomainError:
         log.warning("callback for %s at disabled provider %s", generation.id, provider)
         return JsonResponse(error_body("not_found", "Unknown callback URL."), status=404)
+    try:
+        validators.parse_json(request.body)  # the shared rules (nesting depth) before the adapter's
+    except validators.MalformedBody as error:
+        log.warning("callback for %s refused (malformed_request): %s", generation.id, error.message)
+        return JsonResponse(error_body("malformed_callback", error.message, error.details), status=400)
     try:
         task_id, update = adapter.parse_callback(request.body, request.headers)
     except CallbackRejected as error:

@@ -16,8 +16,8 @@ urlpatterns = [
     path("generations/new/", views.new, name="new"),
     path("generations/new/quote/", views.quote, name="quote"),
     path("generations/frames/<path:name>", views.frame, name="frame"),
-    path("generations/<str:generation_id>/", views.detail, name="detail"),
-    path("generations/<str:generation_id>/live/", views.live, name="live"),
-    path("generations/<str:generation_id>/cancel/", views.cancel, name="cancel"),
+    path("generations/<genid:generation_id>/", views.detail, name="detail"),
+    path("generations/<genid:generation_id>/live/", views.live, name="live"),
+    path("generations/<genid:generation_id>/cancel/", views.cancel, name="cancel"),
     path("webhooks/", webhook_views.webhooks_page, name="webhooks"),
 ]

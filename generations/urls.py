@@ -5,5 +5,5 @@ from generations import callbacks
 app_name = "callbacks"
 
 urlpatterns = [
-    path("<slug:provider>/<str:token>/", callbacks.provider_callback, name="provider"),
+    path("<slug:provider>/<token:token>/", callbacks.provider_callback, name="provider"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -22,9 +23,12 @@ from generations import services
 from generations.forms import FRAMES_DIR, GenerationForm, HistoryFilterForm
 from generations.models import Generation, Status
 from generations.spec import GenerationSpec, SpecError
+from seedance_site import validators
 from seedance_site.errors import DomainError
 
 PAGE_SIZE = 25
+# What store_frame() names a frame: <tenant id>/<32 hex>.<ext>.
+FRAME_NAME = re.compile(r"^[0-9]{1,18}/[0-9a-f]{32}\.(png|jpg|webp)\Z")
 
 
 def _generations(request):
@@ -65,6 +69,8 @@ def history(request):
     filters = HistoryFilterForm(request.GET, tenant=request.tenant)
     queryset = filters.filter(_generations(request)).select_related("created_by_user", "created_by_key")
     after = request.GET.get("after")
+    if after and not validators.is_generation_id(after):
+        raise Http404("No such generation.")
     if after:
         anchor = _generations(request).filter(pk=after).values_list("created_at", flat=True).first()
         if anchor is not None:
@@ -104,6 +110,8 @@ def new(request):
 
     initial = {}
     if request.GET.get("from"):
+        if not validators.is_generation_id(request.GET["from"]):
+            raise Http404("No such generation.")
         initial = GenerationForm.initial_from(_get_generation(request, request.GET["from"]))
     form = GenerationForm(initial=initial)
     return render(request, "generations/new.html", _new_context(request, form))
@@ -229,7 +237,7 @@ def frame(request, name: str):
     """Uploaded first/last frames, public by unguessable name: providers fetch them unauthenticated."""
     path = f"{FRAMES_DIR}/{name}"
     try:
-        if ".." in name or not default_storage.exists(path):
+        if not FRAME_NAME.match(name) or not default_storage.exists(path):
             raise Http404("No such frame.")
     except SuspiciousFileOperation:
         raise Http404("No such frame.") from None

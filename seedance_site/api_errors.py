@@ -79,7 +79,7 @@ def api_exception_handler(exc, context):
 
 
 def _wants_json(request) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/callbacks/"))
 
 
 def not_found(request, exception=None):

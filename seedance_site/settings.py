@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "seedance_site.body_limit.BodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -240,8 +241,11 @@ API_THROTTLE_KEY = env.str("API_THROTTLE_KEY", default="120/min")
 API_THROTTLE_TENANT = env.str("API_THROTTLE_TENANT", default="600/min")
 # How long an Idempotency-Key replays its first answer (Stripe: 24 h).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
-# Largest JSON body the API reads: two 10 MB images as base64 data: URIs, plus the rest.
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=28 * 1024 * 1024)
+# The one request body limit, for the API, the portal's forms and provider callbacks: two 10 MB
+# images as base64 data: URIs, plus the rest. Past it: 413 (JSON on the API and callbacks).
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=28 * 1024 * 1024)
+# Django's own cap on what it reads into memory (forms, request.body) is the same limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 SPECTACULAR_SETTINGS = {
     "TITLE": "Seedance Studio API",
     "DESCRIPTION": "Generate videos with Seedance 1.5 Pro through several providers, with prepaid credits. "

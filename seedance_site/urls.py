@@ -1,8 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from seedance_site import validators
 from seedance_site.health import healthz
+
+# Ids are checked for form by the URL itself: <genid:...>, <token:...>, <rowid:...>.
+register_converter(validators.GenerationIdConverter, "genid")
+register_converter(validators.TokenConverter, "token")
+register_converter(validators.RowIdConverter, "rowid")
 
 handler404 = "seedance_site.api_errors.not_found"
 handler500 = "seedance_site.api_errors.server_error"

@@ -32,6 +32,7 @@ from generations.api.links import result_url
 from generations.api.models import KieTask
 from generations.api.serializers import (
     ImageField,
+    PublicUrlField,
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
@@ -40,6 +41,7 @@ from generations.api.serializers import (
 from generations.api.views import ApiView
 from generations.models import Generation, Status
 from generations.spec import MAX_DURATION, MIN_DURATION, PROMPT_MAX, PROMPT_MIN, RESOLUTIONS, GenerationSpec
+from seedance_site import validators
 from seedance_site.api_errors import api_exception_handler
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,7 @@ class KieInputSerializer(StrictSerializer):
 
 class KieCreateTaskSerializer(StrictSerializer):
     model = StrictChoiceField(choices=[KIE_MODEL])
-    callBackUrl = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+    callBackUrl = PublicUrlField(required=False, allow_blank=True)
     input = KieInputSerializer()
 
     def spec(self) -> GenerationSpec:
@@ -379,7 +381,9 @@ class RecordInfoView(KieView):
         task_id = request.query_params.get("taskId", "").strip()
         if not task_id:
             raise serializers.ValidationError({"taskId": "is required."})
-        generation = Generation.objects.for_tenant(self.tenant).filter(pk=task_id).first()
+        generation = None
+        if validators.is_generation_id(task_id):
+            generation = Generation.objects.for_tenant(self.tenant).filter(pk=task_id).first()
         if generation is None:
             return Response(_envelope(404, "Task not found.", None), status=404)
         return Response(_envelope(200, "success", record_info(generation)))

@@ -3,18 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.parsers import JSONParser
 
-from seedance_site.errors import DomainError
-
-
-class RequestTooLarge(DomainError):
-    code = "request_too_large"
-    http_status = 413
+from seedance_site import validators
 
 
 class LimitedJSONParser(JSONParser):
-    """JSON with a size cap: DRF reads the body stream without Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """JSON under the one body limit (REQUEST_MAX_BODY_BYTES, a 413) and the nesting limit (a 400).
 
-    The cap (API_MAX_BODY_BYTES) fits two 10 MB images as base64 data: URIs.
+    DRF reads the body stream itself, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE, so the size is
+    checked here; seedance_site.validators.parse_json does the rest (every failure a JSON 400).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -23,9 +19,10 @@ class LimitedJSONParser(JSONParser):
             length = int(meta.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.API_MAX_BODY_BYTES:
-            raise RequestTooLarge(
-                f"The request body is {length} bytes; at most {settings.API_MAX_BODY_BYTES} are accepted.",
-                details={"max_bytes": settings.API_MAX_BODY_BYTES},
-            )
-        return super().parse(stream, media_type, parser_context)
+        limit = settings.REQUEST_MAX_BODY_BYTES
+        if length > limit:
+            raise validators.BodyTooLarge(length)
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise validators.BodyTooLarge()
+        return validators.parse_json(raw)

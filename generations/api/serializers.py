@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,6 +29,7 @@ from generations.spec import (
     RESOLUTIONS,
     GenerationSpec,
 )
+from seedance_site import validators
 
 DURATIONS = (AUTO_DURATION, *range(MIN_DURATION, MAX_DURATION + 1))
 SEED_MIN, SEED_MAX = -1, 2**32 - 1
@@ -106,6 +108,38 @@ class OptionalImageField(ImageField):
         super().__init__(allow_null=True, required=False, default=None, **kwargs)
 
 
+URL_SCHEMA = {
+    "type": "string",
+    "format": "uri",
+    "maxLength": validators.MAX_URL_LENGTH,
+    "pattern": "^https?://[^\\s/?#]+",
+    "description": "An http(s) URL on a public address (loopback, private, link-local and metadata "
+    "addresses are refused, as for the webhook endpoint).",
+}
+
+
+@extend_schema_field(URL_SCHEMA)
+class PublicUrlField(StrictCharField):
+    """A URL we will POST to: seedance_site.validators.check_url (form and outbound guard)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value == "" and self.allow_blank:
+            return value
+        try:
+            return validators.check_url(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages[0]) from None
+
+
+@extend_schema_field({**URL_SCHEMA, "nullable": True})
+class OptionalPublicUrlField(PublicUrlField):
+    pass
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, naming each one."""
 
@@ -146,8 +180,7 @@ class GenerationRequestSerializer(StrictSerializer):
     watermark = StrictBooleanField(default=False)
     first_frame = OptionalImageField()
     last_frame = OptionalImageField()
-    callback_url = serializers.URLField(
-        max_length=2000,
+    callback_url = OptionalPublicUrlField(
         allow_null=True,
         default=None,
         help_text="Receives the generation JSON (signed) when its status changes.",

@@ -20,6 +20,7 @@ from generations.api.views import ApiView
 from generations.webhooks import delivery as sender
 from generations.webhooks import services
 from generations.webhooks.models import ALL_EVENTS, WebhookDelivery, WebhookEndpoint, default_events
+from seedance_site import validators
 
 
 class WebhookSerializer(serializers.Serializer):
@@ -160,7 +161,9 @@ class DeliveriesView(ApiView):
                     {"state": f"must be one of {', '.join(WebhookDelivery.State.values)}."}
                 )
             queryset = queryset.filter(state=state)
-        if generation_id := request.query_params.get("generation_id"):
+        if (generation_id := request.query_params.get("generation_id")) is not None:
+            if not validators.is_generation_id(generation_id):
+                raise services.InvalidWebhook({"generation_id": "must be a generation id (gen_...)."})
             queryset = queryset.filter(generation_id=generation_id)
         paginator = NewestFirstPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)

@@ -12,9 +12,12 @@ app_name = "webhooks"
 
 urlpatterns = [
     path("webhooks/rotate/", views.rotate, name="rotate"),
-    path("webhooks/deliveries/<int:delivery_id>/redeliver/", views.redeliver, name="redeliver"),
-    path("results/<str:generation_id>/video", views.result_file, {"kind": "video"}, name="video"),
+    path("webhooks/deliveries/<rowid:delivery_id>/redeliver/", views.redeliver, name="redeliver"),
+    path("results/<genid:generation_id>/video", views.result_file, {"kind": "video"}, name="video"),
     path(
-        "results/<str:generation_id>/last-frame", views.result_file, {"kind": "last_frame"}, name="last-frame"
+        "results/<genid:generation_id>/last-frame",
+        views.result_file,
+        {"kind": "last_frame"},
+        name="last-frame",
     ),
 ]

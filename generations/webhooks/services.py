@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
 from accounts.models import Tenant
-from generations import outbound
 from generations.webhooks.models import ALL_EVENTS, WebhookEndpoint
 from generations.webhooks.signing import new_secret
+from seedance_site import validators
 from seedance_site.errors import DomainError
 
-MAX_URL_LENGTH = 2000
+MAX_URL_LENGTH = validators.MAX_URL_LENGTH
 
 
 class InvalidWebhook(DomainError):
@@ -34,16 +35,10 @@ def clean_url(url) -> str:
     """
     if not isinstance(url, str) or not url.strip():
         raise InvalidWebhook({"url": "is required: an http(s) URL that accepts POST requests."})
-    url = url.strip()
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidWebhook({"url": f"may be at most {MAX_URL_LENGTH} characters long."})
     try:
-        outbound.check_url(url)
-    except outbound.OutboundRefused as exc:
-        raise InvalidWebhook({"url": exc.details["reason"]}) from None
-    except outbound.OutboundError as exc:
-        raise InvalidWebhook({"url": exc.message}) from None
-    return url
+        return validators.check_url(url.strip())
+    except ValidationError as error:
+        raise InvalidWebhook({"url": error.messages[0]}) from None
 
 
 def clean_events(events) -> list[str]:

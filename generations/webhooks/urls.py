@@ -9,17 +9,17 @@ urlpatterns = [
     path("v1/webhook/rotate", api.RotateView.as_view(), name="webhook-rotate"),
     path("v1/webhook/deliveries", api.DeliveriesView.as_view(), name="webhook-deliveries"),
     path(
-        "v1/webhook/deliveries/<int:delivery_id>/redeliver",
+        "v1/webhook/deliveries/<rowid:delivery_id>/redeliver",
         api.RedeliverView.as_view(),
         name="webhook-redeliver",
     ),
     path(
-        "v1/generations/<str:generation_id>/video",
+        "v1/generations/<genid:generation_id>/video",
         api.VideoFileView.as_view(),
         name="result-video",
     ),
     path(
-        "v1/generations/<str:generation_id>/last-frame",
+        "v1/generations/<genid:generation_id>/last-frame",
         api.LastFrameFileView.as_view(),
         name="result-last-frame",
     ),

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import fund
+from tests.webhooks.helpers import dns  # noqa: F401 - fixture
 
 PRICE = 32  # 8 s at 720p without audio, from billing's default price table
 
@@ -18,6 +19,12 @@ def _fresh_throttle_counters():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _public_dns(dns):  # noqa: F811
+    """callback_url hosts are resolved by the outbound guard; there is no real DNS in tests."""
+    return dns
 
 
 @pytest.fixture

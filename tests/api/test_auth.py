@@ -5,8 +5,8 @@ import pytest
 ENDPOINTS = [
     ("get", "/api/v1/generations"),
     ("post", "/api/v1/generations"),
-    ("get", "/api/v1/generations/gen_x"),
-    ("post", "/api/v1/generations/gen_x/cancel"),
+    ("get", "/api/v1/generations/gen_01jd3q7m2k8r5t0v9w4x6y1z3a"),
+    ("post", "/api/v1/generations/gen_01jd3q7m2k8r5t0v9w4x6y1z3a/cancel"),
     ("post", "/api/v1/quotes"),
     ("get", "/api/v1/balance"),
     ("get", "/api/v1/ledger"),

@@ -92,7 +92,7 @@ def test_wrong_content_types_are_refused(client, content_type):
 
 
 def test_a_huge_body_is_refused_before_it_is_parsed(client, settings):
-    settings.API_MAX_BODY_BYTES = 64 * 1024
+    settings.REQUEST_MAX_BODY_BYTES = 64 * 1024
     body = json.dumps({"prompt": "A cat " + "x" * (1024 * 1024)}).encode()
     response, before = post(client, body)
     assert_refused(response, before)

@@ -231,7 +231,7 @@ def test_history_pages_with_load_more_and_a_bounded_number_of_queries(
                 created_by_user=bob if n % 2 else None,
                 created_by_key=None if n % 2 else api_key[0],
                 callback_token=f"tok-{n}",
-                id=f"gen_{n:03d}",
+                id=f"gen_{n:026d}",
             )
             for n in range(60)
         ]
@@ -241,10 +241,10 @@ def test_history_pages_with_load_more_and_a_bounded_number_of_queries(
         first = as_bob.get("/generations/").content.decode()
     assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
     assert "clip number 059" in first and "clip number 035" in first and "clip number 034" not in first
-    more = as_bob.get("/generations/", {"after": "gen_035"}, HTTP_HX_REQUEST="true").content.decode()
+    more = as_bob.get("/generations/", {"after": f"gen_{35:026d}"}, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in more  # htmx gets the rows alone
     assert "clip number 034" in more and "clip number 010" in more and "clip number 009" not in more
-    last = as_bob.get("/generations/", {"after": "gen_010"}).content.decode()
+    last = as_bob.get("/generations/", {"after": f"gen_{10:026d}"}).content.decode()
     assert "clip number 000" in last and "Load more" not in last
 
 
