@@ -33,6 +33,7 @@ def callback_url(tenant):
 
 def png(width: int, height: int, size: int) -> bytes:
     """A real PNG of `width` x `height` padded with an ancillary chunk to about `size` bytes."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -69,7 +70,9 @@ def test_a_two_megabyte_image_as_a_data_uri_is_accepted(api):
 def test_a_body_over_the_limit_is_a_json_413(api, settings, path):
     settings.REQUEST_MAX_BODY_BYTES = 64 * 1024
     body = json.dumps({"prompt": "x" * 100_000}).encode()
-    response = api.generic("PUT" if "webhook" in path else "POST", path, body, content_type="application/json")
+    response = api.generic(
+        "PUT" if "webhook" in path else "POST", path, body, content_type="application/json"
+    )
     assert response.status_code == 413
     assert response.json()["error"]["details"]["max_bytes"] == 64 * 1024
 

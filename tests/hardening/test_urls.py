@@ -5,7 +5,6 @@ from rest_framework.test import APIClient
 
 from generations.models import Generation
 from tests.factories import fund
-from tests.webhooks.helpers import dns  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +66,9 @@ def test_a_public_callback_url_is_accepted(api, dns):
     assert response.json()["callback_url"] == "https://hooks.example.com/seedance"
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/a.png", "http://10.0.0.1/a.png", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/a.png", "http://10.0.0.1/a.png", "file:///etc/passwd"]
+)
 def test_image_urls_naming_an_internal_address_are_refused(api, url):
     body = {"prompt": "A cat yawning at the camera", "first_frame": url}
     response = api.post("/api/v1/generations", body, format="json")
