@@ -26,7 +26,12 @@ ACTION_LABELS = {
     "member.invite_cancel": "Invitation cancelled",
     "member.role_change": "Member role changed",
     "member.remove": "Member removed",
+    "member.join": "Invitation accepted",
+    "team.rename": "Team renamed",
+    "team.security": "Two-factor rule for owners changed",
+    "team.low_balance": "Low-balance warning changed",
     "webhook.secret_rotate": "Webhook secret rotated",
+    "webhook.test": "Test event sent",
     # Money.
     "credits.grant": "Credits granted",
     "credits.adjust": "Credits adjusted",
@@ -38,6 +43,7 @@ ACTION_LABELS = {
     "tenant.in_flight_cap": "In-flight limit changed",
     # Staff: generations.
     "generation.cancel": "Generation cancelled and refunded by staff",
+    "generation.refund": "Generation refunded by staff",
     "generation.repoll": "Provider re-polled by staff",
     "generation.retry": "Submission retried by staff",
     "generation.hide": "Result removed by moderation",

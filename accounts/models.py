@@ -107,7 +107,10 @@ class Tenant(models.Model):
 
     def ensure_can_create_work(self) -> None:
         if self.suspended:
-            raise TenantSuspended(f"Tenant '{self.slug}' is suspended: new generations are refused.")
+            raise TenantSuspended(
+                f"The team {self.name} is suspended: new generations are refused. "
+                "Contact support to lift the suspension."
+            )
 
 
 class Role(models.TextChoices):

@@ -52,6 +52,13 @@ class GenerationQuerySet(TenantScopedQuerySet):
     def in_flight(self):
         return self.filter(status__in=IN_FLIGHT)
 
+    def occupying_slots(self):
+        """Jobs that count against the tenant's in-flight cap: at the provider, or pending with a
+        create call under way."""
+        return self.filter(
+            Q(status__in=IN_FLIGHT) | Q(status=Status.PENDING, submission_started_at__isnull=False)
+        )
+
 
 class Generation(models.Model):
     """One video job: what was asked, where it runs, what it cost, what came back."""

@@ -18,6 +18,7 @@ urlpatterns = [
     path("generations/frames/<path:name>", views.frame, name="frame"),
     path("generations/<genid:generation_id>/", views.detail, name="detail"),
     path("generations/<genid:generation_id>/live/", views.live, name="live"),
+    path("generations/<genid:generation_id>/row/", views.row, name="row"),
     path("generations/<genid:generation_id>/cancel/", views.cancel, name="cancel"),
     path("webhooks/", webhook_views.webhooks_page, name="webhooks"),
 ]

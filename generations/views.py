@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
-from generations import services
+from generations import progress, services
 from generations.forms import FRAMES_DIR, GenerationForm, HistoryFilterForm
 from generations.models import Generation, Status
 from generations.spec import GenerationSpec, SpecError
@@ -93,6 +93,13 @@ def history(request):
     return render(request, "generations/history.html", context)
 
 
+@tenant_required("view")
+def row(request, generation_id: str):
+    """One history row (htmx): an unfinished job's row refreshes itself with this."""
+    generation = _get_generation(request, generation_id, *CREATORS)
+    return render(request, "generations/_history_row.html", {"generation": generation})
+
+
 # --- New --------------------------------------------------------------------------------------
 
 
@@ -103,7 +110,8 @@ def new(request):
         if form.is_valid():
             generation = _create(request, form)
             if generation is not None:
-                messages.success(request, "Generation started. This page updates itself as it runs.")
+                # No flash message: the detail page's live block says what is happening, and a
+                # "started" banner would outlive the job.
                 return redirect("generations:detail", generation.id)
         status = 402 if getattr(form, "insufficient", None) else 422
         return render(request, "generations/new.html", _new_context(request, form), status=status)
@@ -214,6 +222,7 @@ def _detail_context(generation: Generation) -> dict:
     )
     return {
         "generation": generation,
+        "waiting": progress.waiting(generation),
         "events": generation.timeline(),
         "live": not generation.is_terminal or copying,
         "copying": copying,

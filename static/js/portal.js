@@ -35,7 +35,8 @@
     var min = parseInt(field.getAttribute("minlength") || "0", 10);
     var max = parseInt(field.getAttribute("maxlength") || "0", 10);
     counter.textContent = n + " / " + max;
-    counter.classList.toggle("bad", n < min || (max && n > max));
+    // Not red before anything is typed: an empty field is not an error yet.
+    counter.classList.toggle("bad", (n > 0 && n < min) || (max && n > max));
   }
   document.addEventListener("input", function (event) {
     if (event.target.matches("[data-counter]")) updateCounter(event.target);
@@ -52,6 +53,41 @@
     var open = toggle.getAttribute("aria-expanded") !== "true";
     toggle.setAttribute("aria-expanded", String(open));
     nav.classList.toggle("open", open);
+  });
+
+  // Forms that ask first: <form data-confirm="Question?">.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // A job's end: the detail page's live block (#live[data-terminal]) turns terminal. The title
+  // says so (visible in a background tab) and, if allowed, a browser notification too. The
+  // permission is asked once, by a button, never on page load.
+  var baseTitle = document.title;
+  function canNotify() { return "Notification" in window && Notification.permission === "granted"; }
+  function offerNotifications() {
+    document.querySelectorAll("[data-notify]").forEach(function (button) {
+      button.hidden = !("Notification" in window) || Notification.permission !== "default";
+    });
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-notify]")) return;
+    Notification.requestPermission().then(offerNotifications);
+  });
+  document.addEventListener("DOMContentLoaded", offerNotifications);
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var old = event.detail.target;
+    if (old && old.id === "live") old.dataset.wasTerminal = old.getAttribute("data-terminal");
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    offerNotifications();
+    var live = document.getElementById("live");
+    if (!live || event.detail.target.dataset.wasTerminal !== "false") return;
+    if (live.getAttribute("data-terminal") !== "true") return;
+    var status = live.getAttribute("data-status-text");
+    document.title = status + " · " + baseTitle;
+    if (canNotify()) new Notification("Generation " + status.toLowerCase(), { body: baseTitle.split(" · ")[0], tag: location.pathname });
   });
 
   // Tenant switcher: submit on change (the form has a button for no-JS users).

@@ -36,7 +36,19 @@ def studio(sandbox, settings, tmp_path, monkeypatch):
     return tenant
 
 
+# Records the notifications the page shows (the real Notification still runs).
+RECORD_NOTIFICATIONS = """
+window.__notified = [];
+const RealNotification = window.Notification;
+window.Notification = class extends RealNotification {
+  constructor(title, options) { super(title, options); window.__notified.push(title); }
+};
+"""
+
+
 def test_generate_watch_it_succeed_and_find_it_in_history(tab, studio, sandbox):
+    tab.context.grant_permissions(["notifications"])
+    tab.add_init_script(RECORD_NOTIFICATIONS)
     tab.goto("/accounts/login/")
     tab.get_by_label("Email address").fill("gus@example.org")
     tab.get_by_label("Password").fill(PASSWORD)
@@ -65,6 +77,9 @@ def test_generate_watch_it_succeed_and_find_it_in_history(tab, studio, sandbox):
             break
         tab.wait_for_timeout(250)
     assert tab.locator("#live .badge").inner_text() == "Succeeded"
+    # The tab's title and a browser notification say it ended.
+    assert tab.title().startswith("Succeeded · ")
+    assert tab.evaluate("window.__notified") == ["Generation succeeded"]
 
     video = tab.locator("#player video")
     video.wait_for()

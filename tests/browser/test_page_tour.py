@@ -21,6 +21,7 @@ from tests.factories import PASSWORD, add_member, make_api_key, make_generation,
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SAMPLE = settings.BASE_DIR / "static" / "sandbox" / "sample.mp4"
+FRAME = settings.BASE_DIR / "static" / "sandbox" / "last-frame.png"
 LONG_PROMPT = (
     "A very long prompt about a lighthouse keeper who climbs the spiral stairs at dusk, "
     "lights the great lamp, and watches container ships pass through a violet storm, "
@@ -55,6 +56,7 @@ def studio(settings, tmp_path):
         if status == Status.SUCCEEDED:
             capture(generation)
             generation.video_file.save("sample.mp4", ContentFile(SAMPLE.read_bytes()))
+            generation.last_frame_file.save("last.png", ContentFile(FRAME.read_bytes()))
         GenerationEvent.record(generation, GenerationEvent.Kind.STATE, f"Created by {owner} on sandbox")
         GenerationEvent.record(generation, GenerationEvent.Kind.STATE, f"pending → {status} (poll)")
         type(generation).objects.filter(pk=generation.pk).update(status=status)
