@@ -128,3 +128,14 @@ def _json_safe(value: dict | None) -> dict | None:
     if value is None:
         return None
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+# Staff are named as a role, not by email: customers learn that support acted, not who.
+STAFF_LABEL = "Seedance support"
+
+
+def shown_actor(actor_id: int | None, email: str, member_ids: set[int]) -> str:
+    """Who did it, as a tenant may see it: their own members by email, anyone else as support."""
+    if actor_id is not None and actor_id in member_ids:
+        return email
+    return STAFF_LABEL if email else ""

@@ -12,8 +12,7 @@ from accounts.decorators import tenant_required
 from accounts.models import AuditEvent
 
 PER_PAGE = 50
-# Staff are named as a role, not by email: customers learn that support acted, not who.
-STAFF_LABEL = "Seedance support"
+STAFF_LABEL = audit.STAFF_LABEL
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,10 @@ def audit_log(request):
 
 
 def _row(event: AuditEvent, members: set[int]) -> AuditRow:
-    by_member = event.actor_id is not None and event.actor_id in members
-    if by_member or event.actor_email.startswith("API key"):
+    if event.actor_email.startswith("API key"):
         who = event.actor_email
-    elif event.actor_email:
-        who = STAFF_LABEL
     else:
-        who = "System"
+        who = audit.shown_actor(event.actor_id, event.actor_email, members) or "System"
     return AuditRow(
         at=event.at,
         who=who,

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, Invitation, Membership, Role, Tenant, User
+from seedance_site import validators
 
 
 class LoginForm(AllauthLoginForm):
@@ -109,7 +110,11 @@ class ApiKeyForm(forms.Form):
         day = self.cleaned_data["expires_on"]
         if day is not None and day < timezone.now().date():
             raise forms.ValidationError("Choose today or a later day.")
-        return day
+        return day if day is None else validators.check_day(day)
+
+    def clean_monthly_credit_limit(self):
+        limit = self.cleaned_data["monthly_credit_limit"]
+        return limit if limit is None else validators.check_credits(limit)
 
     def issue(self, tenant: Tenant, user: User) -> tuple[ApiKey, str]:
         day = self.cleaned_data["expires_on"]

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import audit
+from accounts import audit, form_tokens
 from accounts.decorators import tenant_required
 from accounts.forms import (
     ApiKeyForm,
@@ -85,7 +85,12 @@ def switch_tenant(request):
 def keys(request):
     form = ApiKeyForm(request.POST or None)
     new_key = secret = None
+    if request.method == "POST" and not form_tokens.is_open(request, request.POST.get("form_token")):
+        # A reload (or a second click) re-sends a form whose key exists already.
+        messages.info(request, "That key was created already; its secret is shown only once.")
+        return redirect("accounts:keys")
     if request.method == "POST" and form.is_valid():
+        form_tokens.use(request, request.POST["form_token"])
         with transaction.atomic():
             new_key, secret = form.issue(request.tenant, request.user)
             summary = {
@@ -98,7 +103,13 @@ def keys(request):
         # Rendered, not redirected: the secret must never be stored, not even in the session.
         form = ApiKeyForm()
     api_keys = ApiKey.objects.for_tenant(request.tenant).select_related("created_by")
-    context = {"form": form, "api_keys": api_keys, "new_key": new_key, "secret": secret}
+    context = {
+        "form": form,
+        "api_keys": api_keys,
+        "new_key": new_key,
+        "secret": secret,
+        "form_token": request.POST.get("form_token") if form.errors else form_tokens.issue(request),
+    }
     return render(request, "accounts/keys.html", context, status=422 if form.errors else 200)
 
 

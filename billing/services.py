@@ -43,6 +43,7 @@ from billing.errors import (
 from billing.models import MILLI, CreditAccount, LedgerEntry, PriceRule
 from generations.models import Generation, Hold
 from generations.spec import MAX_DURATION, GenerationSpec
+from seedance_site import validators
 from seedance_site.prepared_insert import insert
 from seedance_site.table_cache import TableCache
 
@@ -201,6 +202,8 @@ def _require_int(field: str, value) -> None:
     # bool is an int subclass; True credits is a bug, not one credit.
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidAmount(field, f"must be a whole number of credits (got {value!r}).")
+    if abs(value) > validators.MAX_CREDITS:  # the shared amount rule; 64-bit sums stay exact
+        raise InvalidAmount(field, f"must be between 1 and {validators.MAX_CREDITS:,} credits (got {value}).")
 
 
 # --- Holds and settlement ---------------------------------------------------------------------

@@ -10,9 +10,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts import audit
 from accounts.decorators import tenant_required
 from billing import services
 from generations.models import Generation
+from seedance_site import validators
 
 LEDGER_PAGE = 50
 # Every role may read the bill: members need to see why a generation was refused for lack of
@@ -24,9 +26,12 @@ READ_PERMISSION = "view"
 def overview(request):
     entries = services.ledger(request.tenant)
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if validators.is_row_id(before):
         entries = entries.filter(id__lt=int(before))
     rows = list(entries[: LEDGER_PAGE + 1])
+    members = _member_ids(request.tenant)
+    for entry in rows:
+        entry.shown_actor = _shown_actor(entry, members)
     usage = services.usage_by_day(request.tenant, days=30)
     context = {
         "balance": services.balance(request.tenant),
@@ -36,6 +41,14 @@ def overview(request):
         "usage_total": sum(credits for _, credits in usage),
     }
     return render(request, "billing/overview.html", context)
+
+
+def _member_ids(tenant) -> set[int]:
+    return set(tenant.memberships.values_list("user_id", flat=True))
+
+
+def _shown_actor(entry, members: set[int]) -> str:
+    return audit.shown_actor(entry.actor_id, entry.actor.email if entry.actor else "", members)
 
 
 # --- Usage chart -----------------------------------------------------------------------------
@@ -126,6 +139,7 @@ def _stamp() -> str:
 @tenant_required(READ_PERMISSION)
 def ledger_csv(request):
     entries = services.ledger(request.tenant).iterator(chunk_size=2000)
+    members = _member_ids(request.tenant)
     rows = (
         [
             e.created_at.isoformat(),
@@ -133,7 +147,7 @@ def ledger_csv(request):
             e.amount,
             e.balance_after,
             e.generation_id or "",
-            e.actor.email if e.actor else "",
+            _shown_actor(e, members),
             _text(e.note),
         ]
         for e in entries

@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from accounts.models import Tenant, User
-from generations.api.images import MAX_BYTES, sniff_type
+from generations.api.images import MAX_BYTES, ImageProblem, check_image, sniff_type
 from generations.models import Generation, Status
 from generations.spec import (
     ASPECT_RATIOS,
@@ -73,8 +73,8 @@ class GenerationForm(forms.Form):
         label="Last frame", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
     )
     # "Duplicate as new" carries the original's frames (URLs or data: URIs) in these.
-    first_frame_url = forms.CharField(required=False, widget=forms.HiddenInput)
-    last_frame_url = forms.CharField(required=False, widget=forms.HiddenInput)
+    first_frame_url = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    last_frame_url = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,26 +97,46 @@ class GenerationForm(forms.Form):
             "last_frame_url": generation.last_frame,
         }
 
-    def _clean_image(self, name: str):
+    def _clean_upload(self, name: str):
+        """An uploaded frame passes the API's image checks (type, size, sides, ratio)."""
         upload = self.cleaned_data.get(name)
         if not upload:
             return None
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(f"Images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
-        head = upload.read(16)
+        content = upload.read()
         upload.seek(0)
-        if sniff_type(head) is None:
+        kind = sniff_type(content[:16])
+        if kind is None:
             raise forms.ValidationError("Upload a PNG, JPEG or WebP image.")
+        _check(f"data:image/{kind};base64,{base64.b64encode(content).decode()}")
         return upload
 
+    def _clean_image_reference(self, name: str) -> str:
+        """A frame carried over by "duplicate as new": a URL or data: URI, checked as the API does."""
+        value = self.cleaned_data.get(name) or ""
+        if value:
+            _check(value)
+        return value
+
     def clean_first_frame(self):
-        return self._clean_image("first_frame")
+        return self._clean_upload("first_frame")
 
     def clean_last_frame(self):
-        return self._clean_image("last_frame")
+        return self._clean_upload("last_frame")
+
+    def clean_first_frame_url(self):
+        return self._clean_image_reference("first_frame_url")
+
+    def clean_last_frame_url(self):
+        return self._clean_image_reference("last_frame_url")
 
     def clean(self):
         data = super().clean()
+        # The carried-over frames are hidden fields: say what is wrong with them at the top.
+        for name, label in (("first_frame_url", "First frame"), ("last_frame_url", "Last frame")):
+            for message in self.errors.get(name, []):
+                self.add_error(None, f"{label}: {message}")
         has_first = data.get("first_frame") or data.get("first_frame_url")
         has_last = data.get("last_frame") or data.get("last_frame_url")
         if has_last and not has_first:
@@ -148,6 +168,13 @@ class GenerationForm(forms.Form):
             **images,
         )
         return spec, saved
+
+
+def _check(image: str) -> None:
+    try:
+        check_image(image)
+    except ImageProblem as problem:
+        raise forms.ValidationError(f"This image cannot be used: {problem}") from None
 
 
 def store_frame(upload, tenant: Tenant, provider_slug: str) -> tuple[str, str | None]:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
+from billing.models import LedgerEntry
 from generations import progress, services
 from generations.forms import FRAMES_DIR, GenerationForm, HistoryFilterForm
 from generations.models import Generation, Status
@@ -220,9 +221,17 @@ def _detail_context(generation: Generation) -> dict:
         and generation.finished_at is not None
         and timezone.now() - generation.finished_at < COPY_WAIT
     )
+    # A staff refund gives the charge back; the ledger's refund entry says how much.
+    refunded = sum(
+        LedgerEntry.objects.filter(generation_id=generation.pk, kind=LedgerEntry.Kind.REFUND).values_list(
+            "amount", flat=True
+        )
+    )
     return {
         "generation": generation,
         "waiting": progress.waiting(generation),
+        "refunded": refunded,
+        "net_charged": generation.charged - refunded,
         "events": generation.timeline(),
         "live": not generation.is_terminal or copying,
         "copying": copying,

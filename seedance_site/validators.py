@@ -23,13 +23,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from generations import outbound
 from seedance_site.errors import DomainError
 
 GENERATION_ID_PATTERN = r"gen_[0-9a-z]{26}"
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{16,64}"
 _GENERATION_ID = re.compile(rf"^{GENERATION_ID_PATTERN}\Z")
 _TOKEN = re.compile(rf"^{TOKEN_PATTERN}\Z")
+_ROW_ID = re.compile(r"^[0-9]{1,18}\Z")
 
 MAX_URL_LENGTH = 2000
 MAX_CREDITS = 10**12
@@ -39,6 +39,11 @@ MAX_JSON_DEPTH = 32
 
 def is_generation_id(value) -> bool:
     return isinstance(value, str) and _GENERATION_ID.match(value) is not None
+
+
+def is_row_id(value) -> bool:
+    """A database row id written as digits that fit a 64-bit column."""
+    return isinstance(value, str) and _ROW_ID.match(value) is not None
 
 
 def is_token(value) -> bool:
@@ -72,6 +77,10 @@ def check_url(value, *, resolve_host: bool = True) -> str:
     looked up, but an address written in the URL must still be a public one. The guard runs
     again at every request we make, because DNS can change.
     """
+    # The guard lives with the outbound client; imported here so that accounts and billing, which
+    # use this module's other rules, do not import generations.
+    from generations import outbound
+
     if not isinstance(value, str):
         raise ValidationError("must be a string holding an http(s) URL.")
     if len(value) > MAX_URL_LENGTH:
@@ -178,7 +187,7 @@ def _too_deep() -> MalformedBody:
 class RowIdConverter:
     """A database row id: 1 to 18 digits, so it always fits a 64-bit column."""
 
-    regex = "[0-9]{1,18}"
+    regex = _ROW_ID.pattern[1:-2]
 
     def to_python(self, value: str) -> int:
         return int(value)

@@ -53,3 +53,12 @@ def fund(tenant: Tenant, credits: int):
     from billing.services import grant
 
     return grant(tenant, credits, note="test funds")
+
+
+def post_key_form(client, data: dict):
+    """POST the portal's API key form as a browser does: with the one-use token its page gave."""
+    import re
+
+    page = client.get("/keys/").content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    return client.post("/keys/", {**data, "form_token": token})

@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from accounts.models import Tenant
 from generations.api.models import IdempotencyRecord
@@ -53,7 +54,7 @@ class InvalidIdempotencyKey(DomainError):
 @dataclass(frozen=True)
 class Outcome:
     status: int
-    body: dict
+    content: bytes  # the JSON answer, rendered once and replayed as is
     replayed: bool = False
 
 
@@ -96,11 +97,12 @@ def run_once(tenant: Tenant, key: str, body, perform: Callable[[], tuple[int, di
             ).delete()
             # Inserted first: a concurrent duplicate blocks here until this commits or rolls back.
             record = IdempotencyRecord.objects.create(
-                tenant=tenant, key=key, request_hash=digest, response_status=0, response_body={}
+                tenant=tenant, key=key, request_hash=digest, response_status=0, response_body=""
             )
             status, response_body, generation = perform()
+            content = JSONRenderer().render(response_body)
             record.response_status = status
-            record.response_body = response_body
+            record.response_body = content.decode()
             record.generation = generation
             record.save(update_fields=["response_status", "response_body", "generation"])
     except IntegrityError:
@@ -109,7 +111,7 @@ def run_once(tenant: Tenant, key: str, body, perform: Callable[[], tuple[int, di
         if replay is None:
             raise
         return replay
-    return Outcome(status, response_body)
+    return Outcome(status, content)
 
 
 def _replay(tenant: Tenant, key: str, digest: str) -> Outcome | None:
@@ -122,7 +124,7 @@ def _replay(tenant: Tenant, key: str, digest: str) -> Outcome | None:
         return None
     if record.request_hash != digest:
         raise IdempotencyConflict(key)
-    return Outcome(record.response_status, record.response_body, replayed=True)
+    return Outcome(record.response_status, record.response_body.encode(), replayed=True)
 
 
 def prune() -> int:

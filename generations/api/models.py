@@ -20,7 +20,9 @@ class IdempotencyRecord(models.Model):
     # whatever the whitespace or key order.
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # The answer's JSON exactly as first sent: a replay repeats it byte for byte (a JSON column
+    # would not: PostgreSQL's jsonb reorders keys).
+    response_body = models.TextField()
     generation = models.ForeignKey(
         "generations.Generation", models.SET_NULL, null=True, blank=True, related_name="+"
     )

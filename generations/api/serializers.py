@@ -238,8 +238,8 @@ class GenerationErrorSerializer(serializers.Serializer):
 
 def _shown_image(value: str) -> str | None:
     # Echoing a 10 MB data: URI in every list item would make history pages huge.
-    if not value:
-        return None
+    if not value or not value.startswith(("http://", "https://", "data:")):
+        return None  # only links a browser may follow are echoed
     if value.startswith("data:"):
         head, _, payload = value.partition(",")
         return f"{head},[{len(payload)} base64 characters omitted]"

@@ -5,6 +5,7 @@ Every query starts from the API key's tenant, so another tenant's id is a 404, n
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -124,7 +125,7 @@ class GenerationsView(ApiView):
             status, body, _ = self._create(request)
             return Response(body, status=status)
         outcome = idempotency.run_once(self.tenant, key, request.data, lambda: self._create(request))
-        response = Response(outcome.body, status=outcome.status)
+        response = HttpResponse(outcome.content, status=outcome.status, content_type="application/json")
         if outcome.replayed:
             response["Idempotent-Replayed"] = "true"
         return response

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from generations import results
-from generations.api.pagination import NewestFirstPagination
+from generations.api.pagination import NewestFirstPagination, PageSerializer
 from generations.api.schema import errors
 from generations.api.views import ApiView
 from generations.webhooks import delivery as sender
@@ -88,6 +88,24 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]
 
 
+class DeliveryPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous (newer) page, or null.")
+    results = DeliverySerializer(many=True)
+
+
+class DeliveryFilterSerializer(PageSerializer):
+    """Query parameters of GET /api/v1/webhook/deliveries."""
+
+    state = serializers.ChoiceField(choices=WebhookDelivery.State.values, required=False)
+    generation_id = serializers.RegexField(
+        rf"^{validators.GENERATION_ID_PATTERN}\Z",
+        required=False,
+        help_text="Only this generation's deliveries (gen_...).",
+        error_messages={"invalid": "must be a generation id (gen_...)."},
+    )
+
+
 PUT_FIELDS = {"url", "events", "enabled"}
 
 
@@ -144,27 +162,17 @@ class DeliveriesView(ApiView):
     @extend_schema(
         operation_id="webhook_deliveries_list",
         summary="The webhook delivery log, newest first",
-        parameters=[
-            OpenApiParameter("state", str, enum=WebhookDelivery.State.values),
-            OpenApiParameter("generation_id", str),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("limit", int),
-        ],
-        responses={200: DeliverySerializer(many=True), **errors(401, 422, 429)},
+        parameters=[DeliveryFilterSerializer],
+        responses={200: DeliveryPageSerializer, **errors(401, 422, 429)},
     )
     def get(self, request):
+        filters = DeliveryFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         queryset = WebhookDelivery.objects.for_tenant(self.tenant)
-        state = request.query_params.get("state")
-        if state is not None:
-            if state not in WebhookDelivery.State.values:
-                raise services.InvalidWebhook(
-                    {"state": f"must be one of {', '.join(WebhookDelivery.State.values)}."}
-                )
-            queryset = queryset.filter(state=state)
-        if (generation_id := request.query_params.get("generation_id")) is not None:
-            if not validators.is_generation_id(generation_id):
-                raise services.InvalidWebhook({"generation_id": "must be a generation id (gen_...)."})
-            queryset = queryset.filter(generation_id=generation_id)
+        if "state" in filters.validated_data:
+            queryset = queryset.filter(state=filters.validated_data["state"])
+        if "generation_id" in filters.validated_data:
+            queryset = queryset.filter(generation_id=filters.validated_data["generation_id"])
         paginator = NewestFirstPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(DeliverySerializer(page, many=True).data)

@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import ApiKey, AuditEvent, Invitation, Membership, Role
+from tests.factories import post_key_form
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ def owner_client(client, alice, tenant):
 
 
 def test_creating_and_revoking_a_key_is_audited_without_the_secret(owner_client, alice, tenant):
-    response = owner_client.post("/keys/", {"name": "deploy bot"})
+    response = post_key_form(owner_client, {"name": "deploy bot"})
     assert response.status_code == 200
     key = ApiKey.objects.get(name="deploy bot")
     created = AuditEvent.objects.get(action="api_key.create")

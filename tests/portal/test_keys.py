@@ -3,11 +3,11 @@ from datetime import UTC, datetime
 import time_machine
 
 from accounts.models import ApiKey
-from tests.factories import make_api_key
+from tests.factories import make_api_key, post_key_form
 
 
 def test_owner_creates_a_key_and_sees_the_secret_once(as_alice, tenant, alice):
-    response = as_alice.post("/keys/", {"name": "CI server"})
+    response = post_key_form(as_alice, {"name": "CI server"})
     assert response.status_code == 200
     page = response.content.decode()
     key = ApiKey.objects.get(tenant=tenant, name="CI server")
@@ -22,7 +22,7 @@ def test_owner_creates_a_key_and_sees_the_secret_once(as_alice, tenant, alice):
 
 @time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False)
 def test_key_with_expiry_and_monthly_cap(as_alice, tenant):
-    as_alice.post("/keys/", {"name": "Temp", "expires_on": "2026-03-31", "monthly_credit_limit": "500"})
+    post_key_form(as_alice, {"name": "Temp", "expires_on": "2026-03-31", "monthly_credit_limit": "500"})
     key = ApiKey.objects.get(tenant=tenant, name="Temp")
     assert key.expires_at == datetime(2026, 4, 1, tzinfo=UTC)
     assert key.monthly_credit_limit == 500
@@ -30,7 +30,7 @@ def test_key_with_expiry_and_monthly_cap(as_alice, tenant):
 
 @time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False)
 def test_key_form_names_the_bad_field_and_creates_nothing(as_alice, tenant):
-    response = as_alice.post("/keys/", {"name": "", "expires_on": "2026-03-01", "monthly_credit_limit": "0"})
+    response = post_key_form(as_alice, {"name": "", "expires_on": "2026-03-01", "monthly_credit_limit": "0"})
     assert response.status_code == 422
     page = response.content.decode()
     assert 'id="name-error"' in page
