@@ -16,6 +16,7 @@ from django import forms
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import ApiKey, Invitation, Membership, Role, Tenant, User
 from seedance_site import validators
 
@@ -78,15 +79,26 @@ def create_team(name: str, owner: User) -> Tenant:
 def accept_invitation(invitation: Invitation, user: User) -> Membership:
     """Add `user` to the invitation's team (keeping a better role they may already have)."""
     with transaction.atomic():
-        membership, _ = Membership.objects.get_or_create(
+        membership, joined = Membership.objects.get_or_create(
             user=user, tenant=invitation.tenant, defaults={"role": invitation.role}
         )
-        Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+        accepted = Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(
+            accepted_at=timezone.now()
+        )
+        if accepted:
+            after = {"email": user.email, "role": membership.role, "new_member": joined}
+            audit.record(user, "member.join", tenant=invitation.tenant, target=membership, after=after)
     return membership
 
 
 class TeamForm(forms.Form):
     name = forms.CharField(label="Team name", max_length=100)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the team a name.")
+        return name
 
 
 class ApiKeyForm(forms.Form):
@@ -152,13 +164,25 @@ class InviteForm(forms.Form):
             raise forms.ValidationError("This person is already in the team.")
         return email
 
-    def save(self) -> Invitation:
-        return Invitation.objects.create(
+    def save(self) -> tuple[Invitation, bool]:
+        """(invitation, created). One open invitation per address: inviting it again refreshes
+        that invitation (role, inviter, seven more days) and keeps its link."""
+        invitation, created = Invitation.objects.update_or_create(
             tenant=self.actor.tenant,
-            email=self.cleaned_data["email"],
-            role=self.cleaned_data["role"],
-            invited_by=self.actor.user,
+            email__iexact=self.cleaned_data["email"],
+            accepted_at=None,
+            defaults={
+                "role": self.cleaned_data["role"],
+                "invited_by": self.actor.user,
+                "created": timezone.now(),
+            },
+            create_defaults={
+                "email": self.cleaned_data["email"],
+                "role": self.cleaned_data["role"],
+                "invited_by": self.actor.user,
+            },
         )
+        return invitation, created
 
 
 def _check_may_touch(actor: Membership, target: Membership) -> None:

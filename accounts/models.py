@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -263,6 +264,15 @@ class Invitation(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        constraints = [
+            # Inviting an address again refreshes its invitation (accounts.forms.InviteForm).
+            models.UniqueConstraint(
+                Lower("email"),
+                "tenant",
+                condition=models.Q(accepted_at__isnull=True),
+                name="accounts_one_open_invitation_per_address",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.tenant} ({self.role})"

@@ -31,6 +31,7 @@ urlpatterns = [
     path("keys/<rowid:key_id>/revoke/", views.revoke_key, name="revoke_key"),
     path("team/", views.team, name="team"),
     path("team/security/", views.team_security, name="team_security"),
+    path("team/rename/", views.rename_team, name="rename_team"),
     path("team/invite/", views.invite, name="invite"),
     path("team/invitations/<rowid:invitation_id>/cancel/", views.cancel_invitation, name="cancel_invitation"),
     path("team/members/<rowid:membership_id>/role/", views.change_role, name="change_role"),

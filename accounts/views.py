@@ -174,11 +174,42 @@ def invite(request):
     if not form.is_valid():
         return team(request, invite_form=form, status=422)
     with transaction.atomic():
-        invitation = form.save()
+        invitation, created = form.save()
         after = {"email": invitation.email, "role": invitation.role}
-        audit.record(request.user, "member.invite", target=invitation, after=after, request=request)
+        note = "" if created else "sent again: the open invitation was refreshed"
+        audit.record(
+            request.user, "member.invite", target=invitation, after=after, note=note, request=request
+        )
     _send_invitation_email(request, invitation)
-    messages.success(request, f"Invitation sent to {invitation.email}. You can also copy the link below.")
+    again = "" if created else " again (the earlier link still works, now valid for 7 more days)"
+    messages.success(
+        request, f"Invitation sent to {invitation.email}{again}. You can also copy the link below."
+    )
+    return redirect("accounts:team")
+
+
+@tenant_required("manage_members")
+@require_POST
+def rename_team(request):
+    form = TeamForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("accounts:team")
+    tenant = request.tenant
+    name = form.cleaned_data["name"]
+    if name != tenant.name:
+        with transaction.atomic():
+            before = {"name": tenant.name}
+            Tenant.objects.filter(pk=tenant.pk).update(name=name)
+            audit.record(
+                request.user,
+                "team.rename",
+                tenant=tenant,
+                before=before,
+                after={"name": name},
+                request=request,
+            )
+    messages.success(request, f"The team is now called {name}.")
     return redirect("accounts:team")
 
 

@@ -12,6 +12,8 @@ app_name = "webhooks"
 
 urlpatterns = [
     path("webhooks/rotate/", views.rotate, name="rotate"),
+    path("webhooks/test/", views.send_test, name="test"),
+    path("webhooks/deliveries/<rowid:delivery_id>/", views.delivery_detail, name="delivery"),
     path("webhooks/deliveries/<rowid:delivery_id>/redeliver/", views.redeliver, name="redeliver"),
     path("results/<genid:generation_id>/video", views.result_file, {"kind": "video"}, name="video"),
     path(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
 from accounts.models import Tenant
-from generations.webhooks.models import ALL_EVENTS, WebhookEndpoint
-from generations.webhooks.signing import new_secret
+from generations.webhooks import delivery as sender
+from generations.webhooks.models import ALL_EVENTS, WebhookDelivery, WebhookEndpoint
+from generations.webhooks.signing import new_secret, new_webhook_id
 from seedance_site import validators
 from seedance_site.errors import DomainError
 
@@ -91,3 +94,42 @@ def rotate_secret(tenant: Tenant, *, actor=None, request=None) -> WebhookEndpoin
         endpoint.save(update_fields=["secret", "updated_at"])
         audit.record(actor, "webhook.secret_rotate", tenant=tenant, target=endpoint, request=request)
     return endpoint
+
+
+EVENT_TEST = "webhook.test"
+
+
+def send_test_event(tenant: Tenant, *, actor=None, request=None):
+    """Send a signed `webhook.test` event to the endpoint now and return its delivery.
+
+    The attempt is made in this call (the owner is looking at the page and wants the answer);
+    if it fails, it is retried like any delivery.
+    """
+    endpoint = WebhookEndpoint.objects.filter(tenant=tenant).first()
+    if endpoint is None or not endpoint.url:
+        raise InvalidWebhook({"url": "Save an endpoint URL first."})
+    if not endpoint.is_enabled:
+        raise InvalidWebhook({"enabled": "The endpoint is disabled: enable it first."})
+    now = timezone.now()
+    webhook_id = new_webhook_id()
+    body = {
+        "type": EVENT_TEST,
+        "id": webhook_id,
+        "created_at": now.isoformat(),
+        "data": {"team": tenant.slug, "message": "A test event from Seedance Studio."},
+    }
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            tenant=tenant,
+            endpoint=endpoint,
+            target=WebhookDelivery.Target.ENDPOINT,
+            url=endpoint.url,
+            event_type=EVENT_TEST,
+            webhook_id=webhook_id,
+            body=json.dumps(body, separators=(",", ":")),
+            # Not due: this call sends it; a failed attempt schedules its own retry.
+            next_attempt_at=None,
+        )
+        audit.record(actor, "webhook.test", tenant=tenant, target=endpoint, request=request)
+    sender.attempt(delivery)
+    return delivery

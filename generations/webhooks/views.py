@@ -5,6 +5,8 @@ Thin views over generations.webhooks.services, .delivery and generations.results
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404
@@ -97,6 +99,42 @@ def redeliver(request, delivery_id: int):
     else:
         messages.success(request, f"Delivery {original.webhook_id} queued again.")
     return redirect("generations:webhooks")
+
+
+@require_POST
+@tenant_required("manage_webhooks")
+def send_test(request):
+    try:
+        delivery = services.send_test_event(request.tenant, actor=request.user, request=request)
+    except services.InvalidWebhook as exc:
+        messages.error(request, " ".join(exc.details.values()))
+        return redirect("generations:webhooks")
+    if delivery.state == WebhookDelivery.State.DELIVERED:
+        messages.success(request, f"Test event delivered: your endpoint answered {delivery.status_code}.")
+    else:
+        messages.error(request, f"The test event was not accepted: {delivery.error}. See the delivery below.")
+    return redirect("webhooks:delivery", delivery.pk)
+
+
+@tenant_required("manage_webhooks")
+def delivery_detail(request, delivery_id: int):
+    """One delivery: what we sent (headers and body) and what the endpoint answered."""
+    delivery = get_object_or_404(
+        WebhookDelivery.objects.for_tenant(request.tenant).select_related("endpoint"), pk=delivery_id
+    )
+    return render(
+        request,
+        "webhooks/delivery.html",
+        {"delivery": delivery, "body": _pretty(delivery.body), "nav": "webhooks", "app": "generations"},
+    )
+
+
+def _pretty(text: str) -> str:
+
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
 
 
 @tenant_required("view")

@@ -127,6 +127,7 @@ def owner_pages(studio) -> dict[str, tuple[str, str]]:
         "team": ("/team/", "Team"),
         "billing": ("/billing/", "Billing"),
         "webhooks": ("/webhooks/", "Webhooks"),
+        "delivery": (f"/webhooks/deliveries/{studio.webhook_deliveries.get(state='failed').pk}/", "Delivery"),
         "audit": ("/audit/", "Audit log"),
         "new-team": ("/accounts/teams/new/", "Create a team"),
         "password-change": ("/accounts/password_change/", "Change password"),

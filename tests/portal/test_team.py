@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from accounts.models import Invitation, Membership, Role
 from tests.factories import PASSWORD
@@ -131,3 +132,53 @@ def test_cancel_an_invitation(as_alice, as_charlie, tenant):
     assert as_charlie.post(f"/team/invitations/{invitation.id}/cancel/").status_code == 404
     as_alice.post(f"/team/invitations/{invitation.id}/cancel/")
     assert not Invitation.objects.exists()
+
+
+def test_accepting_an_invitation_is_in_the_audit_log(as_charlie, charlie, tenant, alice):
+    from accounts.models import AuditEvent
+
+    invitation = Invitation.objects.create(
+        tenant=tenant, email=charlie.email, role=Role.MEMBER, invited_by=alice
+    )
+    as_charlie.post(f"/accounts/invitations/{invitation.token}/")
+    event = AuditEvent.objects.get(action="member.join")
+    assert (event.tenant, event.actor, event.after["role"]) == (tenant, charlie, "member")
+    # A second post of the same link changes nothing and records nothing more.
+    as_charlie.post(f"/accounts/invitations/{invitation.token}/")
+    assert AuditEvent.objects.filter(action="member.join").count() == 1
+    log = Client()
+    log.force_login(alice)
+    assert "Invitation accepted" in log.get("/audit/").content.decode()
+
+
+def test_inviting_the_same_address_twice_keeps_one_invitation(as_alice, tenant):
+    as_alice.post("/team/invite/", {"email": "twice@example.org", "role": "viewer"})
+    first = Invitation.objects.get(tenant=tenant)
+    response = as_alice.post("/team/invite/", {"email": "Twice@Example.org", "role": "member"}, follow=True)
+    again = Invitation.objects.get(tenant=tenant)  # still exactly one
+    assert (again.pk, again.token, again.role) == (first.pk, first.token, "member")
+    assert "again" in response.content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_the_database_refuses_a_second_open_invitation(tenant):
+    from django.db import IntegrityError, transaction
+
+    Invitation.objects.create(tenant=tenant, email="dup@example.org")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Invitation.objects.create(tenant=tenant, email="DUP@example.org")
+
+
+def test_owner_renames_the_team_and_it_is_audited(as_alice, as_vera, tenant):
+    from accounts.models import AuditEvent
+
+    response = as_alice.post("/team/rename/", {"name": "  Northwind Films "}, follow=True)
+    tenant.refresh_from_db()
+    assert tenant.name == "Northwind Films"
+    assert "The team is now called Northwind Films." in response.content.decode()
+    event = AuditEvent.objects.get(action="team.rename")
+    assert (event.before, event.after) == ({"name": "Alice's Team"}, {"name": "Northwind Films"})
+    assert as_alice.post("/team/rename/", {"name": "   "}).status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.name == "Northwind Films"
+    assert as_vera.post("/team/rename/", {"name": "Mine now"}).status_code == 403
