@@ -35,6 +35,15 @@ ACTION_LABELS = {
     # Money.
     "credits.grant": "Credits granted",
     "credits.adjust": "Credits adjusted",
+    "payment.checkout": "Checkout for credits started",
+    "payment.card_setup": "Saving a card started",
+    "payment.card_saved": "Card saved for automatic recharge",
+    "payment.auto_recharge": "Automatic recharge changed",
+    "payment.auto_recharge_off": "Automatic recharge turned off after a failed charge",
+    "payment.buyers": "Who may buy credits changed",
+    "payment.refund": "Payment refunded by staff (through Stripe)",
+    "credit_pack.add": "Credit pack added",
+    "credit_pack.change": "Credit pack changed",
     # Staff: tenant controls.
     "tenant.suspend": "Team suspended",
     "tenant.unsuspend": "Team suspension lifted",

@@ -52,3 +52,7 @@ class GrantCreditsForm(forms.Form):
 
     amount = forms.IntegerField(min_value=1, help_text="Whole credits to add to each selected tenant.")
     note = forms.CharField(max_length=500, help_text="Why: shown in the ledger.")
+
+
+# Packs, payments, Stripe events and payment settings (registered on import).
+from billing.payments import admin as _payments_admin  # noqa: F401

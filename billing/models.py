@@ -106,9 +106,12 @@ class LedgerEntry(models.Model):
         CHARGE = "charge", "Charge"
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
+        # A Stripe refund or dispute taking back credits a payment bought (billing.payments).
+        PAYMENT_REFUND = "payment_refund", "Payment refunded"
+        DISPUTE = "dispute", "Payment disputed"
 
     tenant = models.ForeignKey(Tenant, models.PROTECT, related_name="ledger_entries")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.BigIntegerField(
         help_text="Signed credits: positive adds to the balance, negative spends."
     )
@@ -120,6 +123,9 @@ class LedgerEntry(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.CharField(max_length=500, blank=True, default="")
+    # The outside id the movement answers to: a purchase's Checkout Session (cs_...) or
+    # PaymentIntent (pi_...), a refunded charge (ch_...), a dispute (du_...).
+    reference = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = models.Manager.from_queryset(LedgerEntryQuerySet)()
@@ -144,6 +150,12 @@ class LedgerEntry(models.Model):
                 condition=Q(generation__isnull=False),
                 name="billing_ledger_once_per_generation",
             ),
+            # A payment credits once and a dispute debits once, whatever webhooks repeat or race.
+            models.UniqueConstraint(
+                fields=["kind", "reference"],
+                condition=Q(kind__in=["purchase", "dispute"]) & ~Q(reference=""),
+                name="billing_ledger_once_per_reference",
+            ),
             models.CheckConstraint(
                 condition=Q(balance_after__gte=0), name="billing_ledger_balance_not_negative"
             ),
@@ -159,3 +171,8 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("Ledger entries cannot be deleted; record a correcting entry instead.")
+
+
+# Payment models live in their own modules; importing them here registers them with the app.
+from billing.payments.models import CreditPack, Payment, PaymentProfile, StripeEvent  # noqa: F401
+from billing.stripe_sandbox.models import SandboxStripeObject  # noqa: F401

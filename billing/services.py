@@ -198,6 +198,42 @@ def adjust(tenant: Tenant, amount: int, actor, note: str) -> LedgerEntry:
         return _move_balance(account, amount, LedgerEntry.Kind.ADJUSTMENT, actor=actor, note=note.strip())
 
 
+def purchase(tenant: Tenant, amount: int, reference: str, note: str = "") -> LedgerEntry | None:
+    """Add the credits a payment bought, as a `purchase` entry carrying the payment's Stripe id.
+
+    At most once per reference: a second call with the same reference returns None and moves
+    nothing (the ledger's unique (kind, reference) constraint is the backstop).
+    """
+    _require_int("amount", amount)
+    if amount <= 0:
+        raise InvalidAmount("amount", f"must be a positive whole number of credits (got {amount}).")
+    if not reference:
+        raise InvalidAmount("reference", "a purchase must name the payment it comes from.")
+    with transaction.atomic():
+        account = _locked_account(tenant.pk)
+        # The account lock serialises this check per tenant.
+        if LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PURCHASE, reference=reference).exists():
+            return None
+        return _move_balance(account, amount, LedgerEntry.Kind.PURCHASE, reference=reference, note=note)
+
+
+def take_back(tenant: Tenant, amount: int, kind: str, reference: str, note: str = "") -> tuple[int, int]:
+    """Remove up to `amount` credits for a refunded or disputed payment.
+
+    The balance never drops below what running generations hold, so only the available credits
+    can be taken. Returns (taken, short): what was taken, and what could not be.
+    """
+    _require_int("amount", amount)
+    if amount <= 0:
+        raise InvalidAmount("amount", f"must be a positive whole number of credits (got {amount}).")
+    with transaction.atomic():
+        account = _locked_account(tenant.pk)
+        taken = min(amount, account.available)
+        if taken:
+            _move_balance(account, -taken, kind, reference=reference, note=note)
+        return taken, amount - taken
+
+
 def _require_int(field: str, value) -> None:
     # bool is an int subclass; True credits is a bug, not one credit.
     if not isinstance(value, int) or isinstance(value, bool):

@@ -1,6 +1,6 @@
 """Portal billing pages, mounted at /billing/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from billing import views
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("ledger.csv", views.ledger_csv, name="ledger_csv"),
     path("generations.csv", views.generations_csv, name="generations_csv"),
+    # Buying credits, the saved card, automatic recharge, Stripe's webhook.
+    path("", include("billing.payments.urls")),
 ]

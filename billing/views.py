@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.decorators import tenant_required
 from billing import services
+from billing.payments.views import payments_context
 from generations.models import Generation
 from seedance_site import validators
 
@@ -39,6 +40,7 @@ def overview(request):
         "older": rows[LEDGER_PAGE - 1].id if len(rows) > LEDGER_PAGE else None,
         "chart": usage_chart(usage),
         "usage_total": sum(credits for _, credits in usage),
+        **payments_context(request),
     }
     return render(request, "billing/overview.html", context)
 
@@ -149,10 +151,11 @@ def ledger_csv(request):
             e.generation_id or "",
             _shown_actor(e, members),
             _text(e.note),
+            e.reference,
         ]
         for e in entries
     )
-    header = ["created_at", "kind", "amount", "balance_after", "generation", "actor", "note"]
+    header = ["created_at", "kind", "amount", "balance_after", "generation", "actor", "note", "reference"]
     return _csv_response(f"ledger-{request.tenant.slug}-{_stamp()}.csv", header, rows)
 
 

@@ -394,3 +394,34 @@ MODERATION_BLOCKED_TERMS = env.list("MODERATION_BLOCKED_TERMS", default=[])
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # allauth's rate limits count per client address with the same rule.
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# --- Payments (Stripe Checkout, docs/billing.md) -----------------------------------------------
+# With STRIPE_SECRET_KEY set, the real Stripe is used. Without it, and while the sandbox runs
+# (development), the local payment sandbox at /sandbox/stripe/ plays Stripe's part; otherwise
+# buying credits is off and the billing page says so.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+PAYMENTS_SANDBOX = not STRIPE_SECRET_KEY and SANDBOX_ENABLED
+PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY) or PAYMENTS_SANDBOX
+# The signing secret of the webhook endpoint (/billing/stripe/webhook/). The development default
+# is what the sandbox signs with; with a real key, the endpoint's own secret is required.
+STRIPE_WEBHOOK_SECRET = env.str(
+    "STRIPE_WEBHOOK_SECRET", default="" if STRIPE_SECRET_KEY else "whsec_sandbox_development_only"
+)
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: copy the signing secret (whsec_...) "
+        "of the webhook endpoint you created in Stripe's dashboard (docs/billing.md)."
+    )
+# Events signed longer ago than this are refused (Stripe's libraries default to 300 s).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+STRIPE_SANDBOX_KEY = "sk_test_sandbox"
+STRIPE_API_BASE = env.str(
+    "STRIPE_API_BASE", default=f"{SITE_URL}/sandbox/stripe" if PAYMENTS_SANDBOX else "https://api.stripe.com"
+).rstrip("/")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+# The stripe library retries connection errors and 409/429/5xx with backoff; every call that
+# creates something carries an idempotency key, so a retry never buys twice.
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# A custom top-up (an amount instead of a pack) is priced at the smallest active pack's rate.
+TOPUP_MIN_CREDITS = env.int("TOPUP_MIN_CREDITS", default=100)
+TOPUP_MAX_CREDITS = env.int("TOPUP_MAX_CREDITS", default=1_000_000)

@@ -34,3 +34,7 @@ urlpatterns = [
 
 if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/", include("generations.sandbox.urls")))
+
+# The local payment sandbox (Stripe's API and hosted pages) when no Stripe key is set.
+if settings.PAYMENTS_SANDBOX:
+    urlpatterns.append(path("sandbox/stripe/", include("billing.stripe_sandbox.urls")))

@@ -365,11 +365,17 @@ class BalanceSerializer(serializers.Serializer):
 
 class LedgerEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField(help_text="grant, purchase, charge, refund or adjustment.")
+    kind = serializers.CharField(
+        help_text="grant, purchase, charge, refund, adjustment, payment_refund or dispute."
+    )
     amount = serializers.IntegerField(help_text="Signed credits.")
     balance_after = serializers.IntegerField()
     generation = serializers.CharField(source="generation_id", allow_null=True)
     note = serializers.CharField()
+    reference = serializers.CharField(
+        help_text="The Stripe id behind a payment's entry: Checkout Session (cs_...) or PaymentIntent "
+        "(pi_...) of a purchase, the refunded charge (ch_...), the dispute (du_...); empty otherwise."
+    )
     created_at = serializers.DateTimeField()
 
 

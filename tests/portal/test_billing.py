@@ -74,10 +74,19 @@ def test_ledger_csv_exports_the_teams_entries(as_alice, tenant, other_tenant, al
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = csv_rows(response)
-    assert rows[0] == ["created_at", "kind", "amount", "balance_after", "generation", "actor", "note"]
+    assert rows[0] == [
+        "created_at",
+        "kind",
+        "amount",
+        "balance_after",
+        "generation",
+        "actor",
+        "note",
+        "reference",
+    ]
     assert [(r[1], r[2], r[3]) for r in rows[1:]] == [("charge", "-32", "68"), ("grant", "100", "100")]
     # A note that looks like a formula stays text in a spreadsheet.
-    assert rows[2][5:] == ["alice@example.org", "'=HYPERLINK(evil)"]
+    assert rows[2][5:] == ["alice@example.org", "'=HYPERLINK(evil)", ""]
 
 
 def test_generations_csv_exports_the_teams_generations(as_vera, tenant, other_tenant):
