@@ -33,11 +33,9 @@ class CreditPackAdmin(admin.ModelAdmin):
             request=request,
         )
 
-    def delete_model(self, request, obj):
-        audit.record(
-            request.user, "credit_pack.delete", target=obj, before={"pack": str(obj)}, request=request
-        )
-        super().delete_model(request, obj)
+    def has_delete_permission(self, request, obj=None):
+        # Payments point at their pack: a pack is taken off sale (active) rather than deleted.
+        return False
 
 
 @admin.register(Payment)

@@ -211,3 +211,23 @@ def test_reconcile_credits_names_a_paid_payment_without_its_purchase_entry(paid,
     with pytest.raises(CommandError):
         call_command("reconcile_credits")
     assert "(cs_test_lost) is paid but its purchase entry is None" in capsys.readouterr().out
+
+
+def test_staff_edit_packs_in_the_admin_audited_and_cannot_delete_them(staff, starter):
+    r = staff.post(
+        f"/admin/billing/creditpack/{starter.pk}/change/",
+        {
+            "name": "Starter",
+            "credits": "600",
+            "currency": "usd",
+            "price": "5.00",
+            "active": "on",
+            "position": "1",
+        },
+    )
+    assert r.status_code == 302
+    starter.refresh_from_db()
+    assert starter.credits == 600
+    change = AuditEvent.objects.get(action="credit_pack.change")
+    assert change.before == {"credits": "500"} and change.after == {"credits": "600"}
+    assert staff.post(f"/admin/billing/creditpack/{starter.pk}/delete/", {"post": "yes"}).status_code == 403
