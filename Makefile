@@ -18,6 +18,7 @@ install: $(VENV)/.installed
 # Ctrl-C stops them all; if one dies, the others are stopped too. Only these three are signalled
 # (not the whole process group), so qcluster can stop its own workers in order and exit.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
+run: export SANDBOX_ENABLED ?= true
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo

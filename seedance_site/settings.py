@@ -264,15 +264,30 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Providers -------------------------------------------------------------------------------
-# The local emulator of every provider protocol, mounted at /sandbox/.
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# The local emulator of every provider protocol, mounted at /sandbox/. Off unless asked for
+# (`make run` and the test suite ask). Never with DEBUG off, except for staging and load tests
+# that say so with SANDBOX_ALLOW_PRODUCTION=1 and a private SANDBOX_API_KEY.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+SANDBOX_ALLOW_PRODUCTION = env.bool("SANDBOX_ALLOW_PRODUCTION", default=False)
 SANDBOX_DELAY_SECONDS = env.float("SANDBOX_DELAY_SECONDS", default=3.0)
 # Provider `auto` tries enabled providers in this order.
 PROVIDER_ORDER = env.list(
     "PROVIDER_ORDER", default=["kie", "apikley", "kkiai", "ark", "aizfw", "jiekou", "sandbox"]
 )
 # The bearer key the sandbox accepts, and the key every adapter uses while it points there.
-SANDBOX_API_KEY = env.str("SANDBOX_API_KEY", default="sandbox-key")
+SANDBOX_API_KEY = env.str("SANDBOX_API_KEY", default="sandbox-key" if DEBUG else "")
+if SANDBOX_ENABLED and not DEBUG:
+    if not SANDBOX_ALLOW_PRODUCTION:
+        raise ImproperlyConfigured(
+            "SANDBOX_ENABLED is set with DEBUG off: the provider emulator would answer for real "
+            "providers. Unset SANDBOX_ENABLED, or set SANDBOX_ALLOW_PRODUCTION=1 for a staging or "
+            "load-test deploy."
+        )
+    if not SANDBOX_API_KEY or SANDBOX_API_KEY == "sandbox-key":
+        raise ImproperlyConfigured(
+            "The sandbox runs with DEBUG off: set SANDBOX_API_KEY to a private random string "
+            "(the development default is public)."
+        )
 # Where each provider's protocol lives inside the sandbox (paths mirror the real ones).
 PROVIDER_SANDBOX_PATHS = {
     "kie": "/sandbox/kie",
