@@ -9,4 +9,4 @@ import os
 
 os.environ.setdefault("SANDBOX_ENABLED", "true")
 
-from seedance_site.settings import *  # noqa: E402, F403
+from seedance_site.settings import *

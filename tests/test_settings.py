@@ -55,7 +55,7 @@ def test_production_mode_refuses_the_sandbox():
 
 
 def test_production_mode_allows_the_sandbox_when_told_but_not_with_the_public_key():
-    env = dict(DEBUG="False", SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.org", SANDBOX_ENABLED="1")
+    env = {"DEBUG": "False", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.org", "SANDBOX_ENABLED": "1"}
     result = run_check(**env, SANDBOX_ALLOW_PRODUCTION="1", SANDBOX_API_KEY="")
     assert result.returncode != 0
     assert "SANDBOX_API_KEY" in result.stderr
