@@ -18,6 +18,8 @@ from seedance_site.read_only_admin import ReadOnlyAdmin
 @admin.register(PriceRule)
 class PriceRuleAdmin(admin.ModelAdmin):
     list_display = [
+        "model",
+        "service_tier",
         "resolution",
         "provider",
         "millicredits_per_second",
@@ -26,7 +28,7 @@ class PriceRuleAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_editable = ["millicredits_per_second", "audio_factor", "active"]
-    list_filter = ["active", "resolution", "provider"]
+    list_filter = ["active", "model", "service_tier", "resolution", "provider"]
 
 
 @admin.register(LedgerEntry)

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Tenant, TenantScopedQuerySet
-from generations.spec import RESOLUTIONS
+from generations.spec import DEFAULT_MODEL, MODELS, RESOLUTIONS, SERVICE_TIERS
 
 # Rates are stored in thousandths of a credit so a price can be 2.5 credits/s and still
 # be integer arithmetic; quotes round the total UP to whole credits.
@@ -20,13 +20,21 @@ MILLI = 1000
 
 
 class PriceRule(models.Model):
-    """Credits per second for one resolution, optionally for one provider only.
+    """Credits per second for one model, service tier and resolution, optionally for one provider.
 
-    A rule with a provider wins over the generic rule (provider blank) for that resolution.
+    A rule with a provider wins over the generic rule (provider blank) for that model, tier and
+    resolution. A job without a tier is priced by the `default` tier's rules.
     """
 
     provider = models.CharField(
         max_length=20, blank=True, default="", help_text="Provider slug; blank applies to every provider."
+    )
+    model = models.CharField(max_length=40, choices=[(m, m) for m in MODELS], default=DEFAULT_MODEL)
+    service_tier = models.CharField(
+        max_length=10,
+        choices=[(t, t) for t in SERVICE_TIERS],
+        default="default",
+        help_text="flex: the slower, cheaper tier of providers that have one.",
     )
     resolution = models.CharField(max_length=10, choices=[(r, r) for r in RESOLUTIONS])
     millicredits_per_second = models.PositiveIntegerField(
@@ -40,14 +48,14 @@ class PriceRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["provider", "resolution"]
+        ordering = ["provider", "model", "service_tier", "resolution"]
         constraints = [
             # Used by services.quote(): at most one active rule per (provider, resolution), so
             # the price of a spec never depends on row order.
             models.UniqueConstraint(
-                fields=["provider", "resolution"],
+                fields=["provider", "model", "service_tier", "resolution"],
                 condition=Q(active=True),
-                name="billing_pricerule_one_active",
+                name="billing_pricerule_one_active_per_model_tier",
             ),
             models.CheckConstraint(
                 condition=Q(audio_factor__gte=1), name="billing_pricerule_audio_factor_min_1"
@@ -56,7 +64,11 @@ class PriceRule(models.Model):
 
     def __str__(self) -> str:
         where = self.provider or "any provider"
-        return f"{self.resolution} on {where}: {self.millicredits_per_second / MILLI:g} credits/s"
+        tier = "" if self.service_tier == "default" else f" ({self.service_tier})"
+        return (
+            f"{self.model} {self.resolution}{tier} on {where}: "
+            f"{self.millicredits_per_second / MILLI:g} credits/s"
+        )
 
 
 class CreditAccount(models.Model):

@@ -81,7 +81,7 @@ def quote(spec: GenerationSpec, provider_slug: str) -> Quote:
 
     Raises PriceNotConfigured when no active rule covers the resolution.
     """
-    rule = _price_rule(provider_slug, spec.resolution)
+    rule = _price_rule(provider_slug, spec.resolution, spec.model, spec.service_tier or "default")
     seconds = _billable_seconds(spec, provider_slug)
     audio_factor = rule.audio_factor if spec.generate_audio else 1
     millicredits = seconds * rule.millicredits_per_second * audio_factor
@@ -99,13 +99,18 @@ def quote(spec: GenerationSpec, provider_slug: str) -> Quote:
 _active_rules = TableCache(PriceRule, lambda: list(PriceRule.objects.filter(active=True)))
 
 
-def _price_rule(provider_slug: str, resolution: str) -> PriceRule:
+def _price_rule(provider_slug: str, resolution: str, model: str, tier: str) -> PriceRule:
     providers = [""] if provider_slug == AUTO_PROVIDER else [provider_slug, ""]
-    rules = [r for r in _active_rules.get() if r.resolution == resolution and r.provider in providers]
+    rules = [
+        r
+        for r in _active_rules.get()
+        if (r.resolution, r.model, r.service_tier) == (resolution, model, tier) and r.provider in providers
+    ]
     # A provider's own rule beats the generic one; the unique constraint allows one of each.
     rule = max(rules, key=lambda r: r.provider != "", default=None)
     if rule is None:
-        raise PriceNotConfigured(resolution, provider_slug)
+        tier_name = "" if tier == "default" else f" {tier}"
+        raise PriceNotConfigured(f"{model} {resolution}{tier_name}", provider_slug)
     return rule
 
 

@@ -7,41 +7,39 @@ Field names are the API body's (prompt, provider, aspect_ratio, ...), so the for
 from __future__ import annotations
 
 import base64
-import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.urls import reverse
 
 from accounts.models import Tenant, User
-from generations.api.images import MAX_BYTES, ImageProblem, check_image, sniff_type
+from generations import files
+from generations.api.images import MAX_BYTES, ImageProblem, check_image, check_image_bytes
 from generations.models import Generation, Status
 from generations.spec import (
     ASPECT_RATIOS,
     AUTO_DURATION,
-    MAX_DURATION,
+    DEFAULT_MODEL,
+    LONGEST_DURATION,
     MIN_DURATION,
+    MODELS,
     PROMPT_MAX,
     PROMPT_MIN,
     RESOLUTIONS,
+    SERVICE_TIERS,
     GenerationSpec,
 )
 
 DURATION_CHOICES = [(AUTO_DURATION, "Auto (model chooses)")] + [
-    (s, f"{s} seconds") for s in range(MIN_DURATION, MAX_DURATION + 1)
+    (s, f"{s} seconds") for s in range(MIN_DURATION, LONGEST_DURATION + 1)
 ]
-# Uploaded frames live under this storage folder with unguessable names, because providers
-# fetch them without logging in (generations.views.frame serves them).
-FRAMES_DIR = "frames"
 
 
 def provider_choices() -> list[tuple[str, str]]:
     from generations import providers  # the registry reads settings; imported when the form is built
 
-    return [("auto", "Auto")] + [(adapter.slug, adapter.slug) for adapter in providers.enabled_adapters()]
+    modes = [("auto", "Auto"), ("cheapest", "Cheapest"), ("fastest", "Fastest")]
+    return modes + [(adapter.slug, adapter.slug) for adapter in providers.enabled_adapters()]
 
 
 class GenerationForm(forms.Form):
@@ -52,6 +50,13 @@ class GenerationForm(forms.Form):
         help_text="Describe the shot: subject, action, camera, light.",
     )
     provider = forms.ChoiceField(initial="auto")
+    model = forms.ChoiceField(required=False, choices=[(m, m) for m in MODELS], initial=DEFAULT_MODEL)
+    service_tier = forms.ChoiceField(
+        label="Service tier",
+        required=False,
+        choices=[("", "Provider default")] + [(t, t) for t in SERVICE_TIERS],
+        help_text="flex: slower and cheaper, where the provider has it.",
+    )
     aspect_ratio = forms.ChoiceField(
         label="Aspect ratio", choices=[(r, r) for r in ASPECT_RATIOS], initial="16:9"
     )
@@ -86,6 +91,8 @@ class GenerationForm(forms.Form):
         return {
             "prompt": generation.prompt,
             "provider": generation.requested_provider,
+            "model": generation.model,
+            "service_tier": generation.service_tier or "",
             "aspect_ratio": generation.aspect_ratio,
             "resolution": generation.resolution,
             "duration": generation.duration,
@@ -104,13 +111,14 @@ class GenerationForm(forms.Form):
             return None
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(f"Images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
-        content = upload.read()
-        upload.seek(0)
-        kind = sniff_type(content[:16])
-        if kind is None:
-            raise forms.ValidationError("Upload a PNG, JPEG or WebP image.")
-        _check(f"data:image/{kind};base64,{base64.b64encode(content).decode()}")
-        return upload
+        data = upload.read()
+        try:
+            kind = check_image_bytes(data)  # the API's checks for data: URIs and files
+        except ImageProblem as problem:
+            raise forms.ValidationError(f"This image cannot be used: {problem}") from None
+        # Goes on as a data: URI, like an API customer's: generations.files hosts a copy where
+        # the provider takes URLs only.
+        return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
 
     def _clean_image_reference(self, name: str) -> str:
         """A frame carried over by "duplicate as new": a URL or data: URI, checked as the API does."""
@@ -143,20 +151,12 @@ class GenerationForm(forms.Form):
             self.add_error("last_frame", "A last frame needs a first frame too.")
         return data
 
-    def build_spec(self, tenant: Tenant) -> tuple[GenerationSpec, list[str]]:
-        """The spec to create, and the storage names of frames saved for it (to delete on refusal)."""
+    def build_spec(self) -> GenerationSpec:
         data = self.cleaned_data
-        saved: list[str] = []
-        images = {}
-        for role in ("first_frame", "last_frame"):
-            upload = data.get(role)
-            if upload:
-                images[role], name = store_frame(upload, tenant, data["provider"])
-                if name:
-                    saved.append(name)
-            else:
-                images[role] = data.get(f"{role}_url") or None
-        spec = GenerationSpec(
+        images = {
+            role: data.get(role) or data.get(f"{role}_url") or None for role in ("first_frame", "last_frame")
+        }
+        return GenerationSpec(
             prompt=data["prompt"],
             aspect_ratio=data["aspect_ratio"],
             resolution=data["resolution"],
@@ -165,38 +165,19 @@ class GenerationForm(forms.Form):
             camera_fixed=data["camera_fixed"],
             watermark=data["watermark"],
             seed=data["seed"],
+            model=data["model"] or DEFAULT_MODEL,
+            service_tier=data["service_tier"] or None,
             **images,
         )
-        return spec, saved
 
 
 def _check(image: str) -> None:
+    if files.is_file_reference(image):
+        return  # our hosted copy of an earlier job's image: the create looks it up for the tenant
     try:
         check_image(image)
     except ImageProblem as problem:
         raise forms.ValidationError(f"This image cannot be used: {problem}") from None
-
-
-def store_frame(upload, tenant: Tenant, provider_slug: str) -> tuple[str, str | None]:
-    """Save an uploaded frame; return what the provider gets (URL or data: URI) and the storage name.
-
-    A named provider that takes base64 images gets a data: URI (nothing to fetch, works from a
-    laptop); everything else gets an absolute URL on SITE_URL, which the provider must reach.
-    """
-    content = upload.read()
-    kind = sniff_type(content[:16]) or "png"
-    if provider_slug != "auto" and _takes_base64(provider_slug):
-        return f"data:image/{kind};base64,{base64.b64encode(content).decode()}", None
-    ext = "jpg" if kind == "jpeg" else kind
-    name = default_storage.save(f"{FRAMES_DIR}/{tenant.pk}/{uuid.uuid4().hex}.{ext}", ContentFile(content))
-    path = reverse("generations:frame", args=[name.removeprefix(f"{FRAMES_DIR}/")])
-    return f"{settings.SITE_URL}{path}", name
-
-
-def _takes_base64(provider_slug: str) -> bool:
-    from generations import providers
-
-    return providers.get_adapter(provider_slug).capabilities.base64_images
 
 
 class HistoryFilterForm(forms.Form):

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, Tenant, TenantScopedQuerySet
-from generations.ids import new_generation_id
+from generations.ids import new_generation_id, new_id
 from generations.spec import GenerationSpec
 
 
@@ -91,6 +91,10 @@ class Generation(models.Model):
     camera_fixed = models.BooleanField(default=False)
     seed = models.BigIntegerField(null=True, blank=True)
     watermark = models.BooleanField(default=False)
+    model = models.CharField(max_length=40, default="seedance-1.5-pro")
+    # NULL, not "": no tier asked for (the provider's own), which is not the same as "default".
+    service_tier = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
+    reference_images = models.JSONField(default=list, blank=True)  # as sent to the provider
     callback_url = models.URLField(max_length=2000, blank=True, default="")
 
     # Money, in integer credits. Only billing.services writes these: `held` is reserved on the
@@ -188,6 +192,9 @@ class Generation(models.Model):
             camera_fixed=self.camera_fixed,
             seed=self.seed,
             watermark=self.watermark,
+            model=self.model,
+            service_tier=self.service_tier,
+            reference_images=tuple(self.reference_images or ()),
         )
 
     def timeline(self) -> list[GenerationEvent]:
@@ -261,3 +268,38 @@ def redact(value):
         if len(value) > _LONG_TEXT:
             return f"{value[:80]}… ({len(value)} characters)"
     return value
+
+
+def new_file_id() -> str:
+    return new_id("file")
+
+
+class UploadedImage(models.Model):
+    """An image we keep for a tenant: an upload (POST /api/v1/files, the portal) or our copy of
+    a data: URI for a provider that takes URLs only. generations.files hosts it for providers."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded"
+        COPY = "copy", "Hosted copy for a provider"
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_file_id, editable=False)
+    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="uploaded_images")
+    file = models.FileField(upload_to="files/%Y/%m/", max_length=300)
+    kind = models.CharField(
+        max_length=10, help_text="Image type: jpeg, png, webp, bmp, tiff, gif, heic, heif."
+    )
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(help_text="Bytes.")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="Deleted (and its hosted URLs dead) after this.")
+
+    objects = models.Manager.from_queryset(TenantScopedQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="generations_file_expiry")]
+
+    def __str__(self) -> str:
+        return self.id

@@ -15,7 +15,6 @@ urlpatterns = [
     path("generations/", views.history, name="history"),
     path("generations/new/", views.new, name="new"),
     path("generations/new/quote/", views.quote, name="quote"),
-    path("generations/frames/<path:name>", views.frame, name="frame"),
     path("generations/<genid:generation_id>/", views.detail, name="detail"),
     path("generations/<genid:generation_id>/live/", views.live, name="live"),
     path("generations/<genid:generation_id>/row/", views.row, name="row"),

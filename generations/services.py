@@ -23,7 +23,7 @@ from django_q.tasks import async_task
 
 from accounts.models import Tenant
 from billing import services as billing
-from generations import moderation, providers
+from generations import files, moderation, providers, routing
 from generations.models import IN_FLIGHT, Generation, GenerationEvent, Status
 from generations.providers import transport
 from generations.providers.base import Adapter, ProviderError, State, Update
@@ -79,10 +79,12 @@ def create_generation(
     """
     tenant.ensure_can_create_work()
     spec.check()
-    adapter = providers.choose(spec, requested=provider)
+    adapter = routing.choose(spec, requested=provider)
     needs_review = moderation.screen(tenant, spec)
     quote = billing.quote(spec, adapter.slug)
     now = timezone.now()
+    # Images in the form the provider takes (our hosted copy where it takes URLs only).
+    spec, hosted = files.for_provider(spec, adapter, tenant, until=now + deadline_for(adapter.slug))
     generation = Generation(
         tenant=tenant,
         created_by_user=user,
@@ -100,8 +102,12 @@ def create_generation(
         **_spec_fields(spec),
     )
     # The row is the whole record of the creation: no timeline event (Generation.timeline()).
-    with transaction.atomic():
-        billing.hold(generation, quote.credits)  # inserts the row, holding its price
+    try:
+        with transaction.atomic():
+            billing.hold(generation, quote.credits)  # inserts the row, holding its price
+    except BaseException:
+        files.discard(hosted)  # refused: no copy stays behind
+        raise
     return generation
 
 

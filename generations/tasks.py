@@ -15,7 +15,7 @@ from django_q.tasks import async_task
 
 from generations import providers, services
 from generations.models import Generation, Status
-from generations.providers import transport
+from generations.providers import health, transport
 from generations.providers.base import ProviderError
 from seedance_site.errors import DomainError
 
@@ -43,12 +43,14 @@ def submit_generation(generation_id: str) -> str:
         call.update(services.describe_response(response))
         task_id = adapter.parse_create(response)
     except ProviderError as error:
+        health.record(adapter.slug, ok=False)
         services.record_submit_error(generation_id, error, call)
         return error.code
     except DomainError as error:
         # The adapter refused the spec (its capabilities changed since the quote): nothing was sent.
         services.record_submit_error(generation_id, ProviderError(error.message, code=error.code), call)
         return error.code
+    health.record(adapter.slug, ok=True)
     generation = services.record_submitted(generation_id, adapter.slug, task_id, call)
     if generation.is_terminal:
         services.cancel_at_provider(generation)  # cancelled while the create call was in flight

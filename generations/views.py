@@ -1,17 +1,13 @@
-"""Portal pages for generations: dashboard, history, new, detail (with live status), frames."""
+"""Portal pages for generations: dashboard, history, new, detail (with live status)."""
 
 from __future__ import annotations
 
-import mimetypes
-import re
 from dataclasses import replace
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,16 +16,14 @@ from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
 from billing.models import LedgerEntry
-from generations import progress, services
-from generations.forms import FRAMES_DIR, GenerationForm, HistoryFilterForm
+from generations import progress, routing, services
+from generations.forms import GenerationForm, HistoryFilterForm
 from generations.models import Generation, Status
-from generations.spec import GenerationSpec, SpecError
+from generations.spec import DEFAULT_MODEL, GenerationSpec, SpecError
 from seedance_site import validators
 from seedance_site.errors import DomainError
 
 PAGE_SIZE = 25
-# What store_frame() names a frame: <tenant id>/<32 hex>.<ext>.
-FRAME_NAME = re.compile(r"^[0-9]{1,18}/[0-9a-f]{32}\.(png|jpg|webp)\Z")
 
 
 def _generations(request):
@@ -129,10 +123,9 @@ def new(request):
 def _create(request, form: GenerationForm) -> Generation | None:
     """Create the generation, or put the refusal next to the fields and return None."""
     form.insufficient = None
-    spec, saved_frames = form.build_spec(request.tenant)
     try:
         return services.create_generation(
-            request.tenant, spec=spec, provider=form.cleaned_data["provider"], user=request.user
+            request.tenant, spec=form.build_spec(), provider=form.cleaned_data["provider"], user=request.user
         )
     except SpecError as error:
         for field, message in error.errors.items():
@@ -141,9 +134,6 @@ def _create(request, form: GenerationForm) -> Generation | None:
         form.insufficient = error.details
     except DomainError as error:
         form.add_error(None, error.message)
-    # Refused: nothing was created, so the frames uploaded for it go too.
-    for name in saved_frames:
-        default_storage.delete(name)
     return None
 
 
@@ -172,15 +162,19 @@ def _quote_for(data, form: GenerationForm) -> dict:
         duration = int(source.get("duration") or 8)
     except (TypeError, ValueError):
         return {"error": "Choose a duration."}
-    # The prompt does not change the price; a placeholder keeps an empty form priceable.
+    # The prompt does not change the price, but a provider may limit it (aizfw counts Chinese
+    # characters and English words): checked when there is one; a placeholder otherwise.
+    prompt = source.get("prompt") or ""
     spec = replace(
-        GenerationSpec(prompt="price"),
+        GenerationSpec(prompt=prompt if len(prompt) >= 3 else "price"),
         resolution=source.get("resolution") or "720p",
         duration=duration,
         generate_audio=_checked(source.get("generate_audio")),
+        model=source.get("model") or DEFAULT_MODEL,
+        service_tier=source.get("service_tier") or None,
     )
     try:
-        result = billing.quote(spec, provider)
+        result = billing.quote(spec, routing.choose(spec, provider).slug)
     except DomainError as error:
         return {"error": error.message}
     return {"credits": result.credits, "seconds": result.seconds, "audio": spec.generate_audio}
@@ -249,15 +243,3 @@ def cancel(request, generation_id: str):
     else:
         messages.success(request, "Cancelled. The held credits are back in your balance.")
     return redirect("generations:detail", generation.id)
-
-
-def frame(request, name: str):
-    """Uploaded first/last frames, public by unguessable name: providers fetch them unauthenticated."""
-    path = f"{FRAMES_DIR}/{name}"
-    try:
-        if not FRAME_NAME.match(name) or not default_storage.exists(path):
-            raise Http404("No such frame.")
-    except SuspiciousFileOperation:
-        raise Http404("No such frame.") from None
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return FileResponse(default_storage.open(path, "rb"), content_type=content_type)

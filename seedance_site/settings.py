@@ -331,6 +331,8 @@ KKIAI_BASE_URL, KKIAI_API_KEY, KKIAI_ENABLED = _provider("kkiai", "https://www.k
 ARK_BASE_URL, ARK_API_KEY, ARK_ENABLED = _provider("ark", "https://ark.ap-southeast.bytepluses.com/api/v3")
 AIZFW_BASE_URL, AIZFW_API_KEY, AIZFW_ENABLED = _provider("aizfw", "https://zcbservice.aizfw.cn/kyyAiPower")
 JIEKOU_BASE_URL, JIEKOU_API_KEY, JIEKOU_ENABLED = _provider("jiekou", "https://api.jiekou.ai")
+# Text-only JieKou jobs go to the documented image-to-video endpoint unless this names another path.
+JIEKOU_TEXT_TO_VIDEO_PATH = env.str("JIEKOU_TEXT_TO_VIDEO_PATH", default="")
 # The `sandbox` provider itself is on exactly when the sandbox is mounted (SANDBOX_ENABLED).
 SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default=f"{SITE_URL}{PROVIDER_SANDBOX_PATHS['sandbox']}")
 # Ark model ids: BytePlus (international) and Volcengine (China, also kkiai) name it differently.
@@ -451,3 +453,17 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # A custom top-up (an amount instead of a pack) is priced at the smallest active pack's rate.
 TOPUP_MIN_CREDITS = env.int("TOPUP_MIN_CREDITS", default=100)
 TOPUP_MAX_CREDITS = env.int("TOPUP_MAX_CREDITS", default=1_000_000)
+
+# --- Files (generations.files) ----------------------------------------------------------------
+# How long an image uploaded with POST /api/v1/files stays usable (and stored).
+UPLOADED_FILE_RETENTION_HOURS = env.int("UPLOADED_FILE_RETENTION_HOURS", default=7 * 24)
+
+# --- Provider routing (generations.routing, generations.providers.health) -----------------------
+# Circuit breaker: among a provider's last WINDOW create calls, once at least MIN_CALLS are known
+# and more than FAILURE_RATIO failed, routing skips it for COOLDOWN_SECONDS.
+PROVIDER_BREAKER_WINDOW = env.int("PROVIDER_BREAKER_WINDOW", default=10)
+PROVIDER_BREAKER_MIN_CALLS = env.int("PROVIDER_BREAKER_MIN_CALLS", default=3)
+PROVIDER_BREAKER_FAILURE_RATIO = env.float("PROVIDER_BREAKER_FAILURE_RATIO", default=0.5)
+PROVIDER_BREAKER_COOLDOWN_SECONDS = env.int("PROVIDER_BREAKER_COOLDOWN_SECONDS", default=120)
+# `fastest` and GET /api/v1/providers: statistics over the last this many days of jobs.
+PROVIDER_STATS_DAYS = env.int("PROVIDER_STATS_DAYS", default=7)

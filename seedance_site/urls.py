@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # REST API v1, the Kie-compatible surface, /api/schema/ and /api/docs/.
     path("api/", include("generations.api.urls")),
+    # Images we host for providers (public, signed, expiring): /files/<token>
+    path("files/", include("generations.file_views")),
     # Provider webhooks (CSRF-exempt, no session): /callbacks/<provider>/<token>/
     path("callbacks/", include("generations.urls")),
     # Portal pages (server-rendered): /accounts/..., /keys/, /team/, /billing/, /, /generations/...

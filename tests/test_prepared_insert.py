@@ -52,5 +52,5 @@ def test_it_writes_the_row_that_save_writes(tenant, time_machine):
 def test_it_refuses_models_whose_saves_send_signals_to_receivers():
     # Price rules refresh the process's cached copy from a post_save receiver.
     with pytest.raises(TypeError, match="signal receivers"):
-        insert(PriceRule(resolution="720p", millicredits_per_second=1000))
-    assert not PriceRule.objects.filter(millicredits_per_second=1000).exists()
+        insert(PriceRule(resolution="720p", millicredits_per_second=1234))
+    assert not PriceRule.objects.filter(millicredits_per_second=1234).exists()

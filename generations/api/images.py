@@ -1,33 +1,44 @@
-"""Checks for the images of a create request (first_frame, last_frame).
+"""Checks for the images of a create request (first_frame, last_frame, reference images).
 
-An image is an http(s) URL or a `data:` URI. A data: URI is decoded and its header read here
-(PNG, JPEG and WebP headers are simple enough that no imaging library is needed) to enforce
-the providers' limits: jpeg/png/webp, at most 10 MB, each side 300..6000 px and an aspect ratio
-strictly between 0.4 and 2.5. URLs are not fetched here (the providers fetch them), so only
-their form and, where the path names one, their file type are checked.
+An image is an http(s) URL, a `data:` URI or an uploaded file's id (`file_...`, see
+generations.files). Image bytes (a data: URI, an upload) are checked here against the limits
+every provider shares: jpeg/png/webp/bmp/tiff/gif/heic/heif, at most 10 MB, each side
+300..6000 px and an aspect ratio strictly between 0.4 and 2.5. PNG, JPEG and WebP headers are
+read directly (the common case, no decoding); the other formats through Pillow. A format the
+chosen provider does not take is converted when the job is sent (generations.files). URLs are
+not fetched here (the providers fetch them), so only their form and, where the path names
+one, their file type are checked.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 import struct
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from PIL import Image, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from seedance_site import validators
+
+register_heif_opener()  # lets Pillow read (and convert) HEIC/HEIF
 
 MAX_BYTES = 10 * 1024 * 1024
 MIN_SIDE, MAX_SIDE = 300, 6000
 MIN_RATIO, MAX_RATIO = 0.4, 2.5
-TYPES = ("jpeg", "png", "webp")
+TYPES = ("jpeg", "png", "webp", "bmp", "tiff", "gif", "heic", "heif")
+_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
+FILE_ID_PREFIX = "file_"
 
 _DATA_URI = re.compile(r"^data:image/(?P<type>[a-z]+);base64,(?P<data>.*)$", re.DOTALL)
-_IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 # Extensions that certainly are not an accepted image; anything else (or none) is let through.
-_OTHER_EXTENSIONS = {".gif", ".bmp", ".tif", ".tiff", ".svg", ".heic", ".avif", ".mp4", ".mov", ".pdf"}
+_OTHER_EXTENSIONS = {".svg", ".avif", ".mp4", ".mov", ".pdf"}
+_HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
+_HEIF_BRANDS = {b"mif1", b"msf1", b"heif"}
 
 
 class ImageProblem(ValueError):
@@ -35,9 +46,12 @@ class ImageProblem(ValueError):
 
 
 def check_image(value: str) -> None:
-    """Raise ImageProblem if `value` is not an acceptable image URL or data: URI."""
+    """Raise ImageProblem if `value` is not an acceptable image URL or data: URI.
+
+    Uploaded files (ids, our URLs) are generations.files' to check, for the tenant.
+    """
     if value.startswith("data:"):
-        _check_data_uri(value)
+        decode_data_uri(value)
     else:
         _check_url(value)
 
@@ -57,11 +71,12 @@ def _check_url(value: str) -> None:
         raise ImageProblem(f"must be a {'/'.join(TYPES)} image, not {path[dot + 1 :]}.")
 
 
-def _check_data_uri(value: str) -> None:
+def decode_data_uri(value: str) -> tuple[bytes, str]:
+    """The image bytes and type of a data: URI, checked; or ImageProblem."""
     match = _DATA_URI.match(value)
     if match is None:
         raise ImageProblem("a data: URI must look like data:image/png;base64,<base64 data>.")
-    declared = "jpeg" if match["type"] == "jpg" else match["type"]
+    declared = _ALIASES.get(match["type"], match["type"])
     if declared not in TYPES:
         raise ImageProblem(f"image/{declared} is not accepted; use {', '.join(TYPES)}.")
     encoded = match["data"]
@@ -72,13 +87,19 @@ def _check_data_uri(value: str) -> None:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise ImageProblem("the data: URI is not valid base64.") from None
+    actual = check_image_bytes(data)
+    if actual != declared and {actual, declared} != {"heic", "heif"}:
+        raise ImageProblem(f"the data is a {actual} image but the URI says image/{declared}.")
+    return data, actual
+
+
+def check_image_bytes(data: bytes) -> str:
+    """The type of an image (data: URI payload, upload), checked against the limits; or ImageProblem."""
     if len(data) > MAX_BYTES:
         raise ImageProblem(f"images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
     actual = sniff_type(data)
     if actual is None:
         raise ImageProblem(f"the data is not a {'/'.join(TYPES)} image.")
-    if actual != declared:
-        raise ImageProblem(f"the data is a {actual} image but the URI says image/{declared}.")
     size = image_size(data, actual)
     if size is None:
         raise ImageProblem(f"the {actual} image is truncated or damaged: its size cannot be read.")
@@ -90,6 +111,7 @@ def _check_data_uri(value: str) -> None:
         raise ImageProblem(
             f"aspect ratio (width/height) must be between {MIN_RATIO} and {MAX_RATIO} (got {width}x{height})."
         )
+    return actual
 
 
 def sniff_type(data: bytes) -> str | None:
@@ -99,14 +121,34 @@ def sniff_type(data: bytes) -> str | None:
         return "jpeg"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
+    if data.startswith(b"BM"):
+        return "bmp"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if data[4:8] == b"ftyp":
+        if data[8:12] in _HEIC_BRANDS:
+            return "heic"
+        if data[8:12] in _HEIF_BRANDS:
+            return "heif"
     return None
 
 
 def image_size(data: bytes, kind: str) -> tuple[int, int] | None:
     """(width, height) read from the image header, or None if the header is unreadable."""
+    readers = {"png": _png_size, "jpeg": _jpeg_size, "webp": _webp_size}
     try:
-        return {"png": _png_size, "jpeg": _jpeg_size, "webp": _webp_size}[kind](data)
+        return readers[kind](data) if kind in readers else _pillow_size(data)
     except (struct.error, IndexError):
+        return None
+
+
+def _pillow_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
 
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from generations import providers
+from generations import files, providers, routing
 from generations.api.images import ImageProblem, check_image
 from generations.api.links import result_url
 from generations.api.pagination import PageSerializer
@@ -22,16 +22,20 @@ from generations.models import Generation, Status
 from generations.spec import (
     ASPECT_RATIOS,
     AUTO_DURATION,
-    MAX_DURATION,
+    DEFAULT_MODEL,
+    LONGEST_DURATION,
+    MAX_REFERENCE_IMAGES,
     MIN_DURATION,
+    MODELS,
     PROMPT_MAX,
     PROMPT_MIN,
     RESOLUTIONS,
+    SERVICE_TIERS,
     GenerationSpec,
 )
 from seedance_site import validators
 
-DURATIONS = (AUTO_DURATION, *range(MIN_DURATION, MAX_DURATION + 1))
+DURATIONS = (AUTO_DURATION, *range(MIN_DURATION, LONGEST_DURATION + 1))
 SEED_MIN, SEED_MAX = -1, 2**32 - 1
 
 
@@ -75,26 +79,34 @@ class StrictChoiceField(serializers.ChoiceField):
 
 
 IMAGE_HELP = (
-    "An http(s) URL of a jpeg/png/webp image, or a data:image/...;base64 URI "
-    "(at most 10 MB, each side 300..6000 px, aspect ratio between 0.4 and 2.5)."
+    "An http(s) URL of an image, a data:image/...;base64 URI (jpeg, png, webp, bmp, tiff, gif, heic, "
+    "heif; at most 10 MB, each side 300..6000 px, aspect ratio between 0.4 and 2.5), or the id or url "
+    "of a file uploaded with POST /api/v1/files. Works on every provider: we host a copy where a "
+    "provider takes URLs only, and convert a format it does not take."
 )
 IMAGE_SCHEMA = {
     "type": "string",
     "maxLength": 14 * 1024 * 1024,
-    "pattern": r"^(https?://|data:image/(png|jpeg|jpg|webp);base64,)",
+    "pattern": r"^(https?://|data:image/(png|jpeg|jpg|webp|bmp|tiff|tif|gif|heic|heif);base64,|file_)",
     "description": IMAGE_HELP,
 }
 
 
 @extend_schema_field(IMAGE_SCHEMA)
 class ImageField(StrictCharField):
-    """One image, checked by generations.api.images."""
+    """One image, checked by generations.api.images; a file must be the tenant's (context "tenant")."""
 
     def __init__(self, **kwargs):
         super().__init__(trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
+        if files.is_file_reference(value):
+            # Our own file (its id, or the URL we answered for it), looked up for the tenant.
+            tenant = self.context.get("tenant")
+            if tenant is not None and files.tenant_file(tenant, value) is None:
+                raise serializers.ValidationError("no such file (unknown, expired or not yours).")
+            return value
         try:
             check_image(value)
         except ImageProblem as problem:
@@ -168,7 +180,18 @@ class GenerationRequestSerializer(StrictSerializer):
     """The body of POST /api/v1/generations and POST /api/v1/quotes; only `prompt` is required."""
 
     prompt = StrictCharField(min_length=PROMPT_MIN, max_length=PROMPT_MAX, trim_whitespace=False)
-    provider = StrictChoiceField(choices=["auto"], default="auto")
+    provider = StrictChoiceField(
+        choices=list(routing.MODES),
+        default="auto",
+        help_text="auto (configured order), cheapest, fastest, or a provider's slug.",
+    )
+    model = StrictChoiceField(choices=MODELS, default=DEFAULT_MODEL)
+    service_tier = StrictChoiceField(
+        choices=SERVICE_TIERS,
+        allow_null=True,
+        default=None,
+        help_text="Where a provider has tiers: flex is slower and cheaper. null: the provider's default.",
+    )
     aspect_ratio = StrictChoiceField(choices=ASPECT_RATIOS, default="16:9")
     resolution = StrictChoiceField(choices=RESOLUTIONS, default="720p")
     duration = StrictIntegerChoiceField(
@@ -180,6 +203,12 @@ class GenerationRequestSerializer(StrictSerializer):
     watermark = StrictBooleanField(default=False)
     first_frame = OptionalImageField()
     last_frame = OptionalImageField()
+    reference_images = serializers.ListField(
+        child=ImageField(),
+        max_length=MAX_REFERENCE_IMAGES,
+        default=list,
+        help_text="Seedance 2.0: 1 to 4 images the video should draw on (not with first/last frame).",
+    )
     callback_url = OptionalPublicUrlField(
         allow_null=True,
         default=None,
@@ -189,15 +218,20 @@ class GenerationRequestSerializer(StrictSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only providers that are switched on may be asked for by name.
-        self.fields["provider"].choices = ["auto", *(a.slug for a in providers.enabled_adapters())]
+        self.fields["provider"].choices = [*routing.MODES, *(a.slug for a in providers.enabled_adapters())]
 
     def validate(self, attrs):
         if attrs.get("last_frame") and not attrs.get("first_frame"):
             raise serializers.ValidationError({"last_frame": "needs a first_frame too."})
+        if attrs.get("reference_images") and (attrs.get("first_frame") or attrs.get("last_frame")):
+            raise serializers.ValidationError(
+                {"reference_images": "cannot be combined with first_frame or last_frame."}
+            )
         return attrs
 
     def spec(self) -> GenerationSpec:
-        data = self.validated_data
+        data = dict(self.validated_data)
+        data["reference_images"] = tuple(data["reference_images"])
         return GenerationSpec(**{name: data[name] for name in GenerationSpec.__dataclass_fields__})
 
 
@@ -277,6 +311,9 @@ class GenerationSerializer(serializers.Serializer):
     camera_fixed = serializers.BooleanField()
     seed = serializers.IntegerField(allow_null=True)
     watermark = serializers.BooleanField()
+    model = serializers.CharField()
+    service_tier = serializers.CharField(allow_null=True)
+    reference_images = serializers.SerializerMethodField(help_text="As first_frame, one per image.")
     callback_url = serializers.SerializerMethodField()
     cost = serializers.SerializerMethodField()
     video_url = serializers.SerializerMethodField(
@@ -304,6 +341,9 @@ class GenerationSerializer(serializers.Serializer):
             "camera_fixed": g.camera_fixed,
             "seed": g.seed,
             "watermark": g.watermark,
+            "model": g.model,
+            "service_tier": g.service_tier,
+            "reference_images": self.get_reference_images(g),
             "callback_url": self.get_callback_url(g),
             "cost": self.get_cost(g),
             "video_url": self.get_video_url(g),
@@ -321,6 +361,10 @@ class GenerationSerializer(serializers.Serializer):
     @extend_schema_field({"type": "string", "nullable": True})
     def get_last_frame(self, generation: Generation) -> str | None:
         return _shown_image(generation.last_frame)
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}})
+    def get_reference_images(self, generation: Generation) -> list[str]:
+        return [_shown_image(value) for value in generation.reference_images or []]
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_callback_url(self, generation: Generation) -> str | None:
@@ -386,7 +430,11 @@ class CapabilitiesSerializer(serializers.Serializer):
     auto_duration = serializers.BooleanField()
     max_images = serializers.IntegerField()
     image_roles = serializers.ListField(child=serializers.CharField())
-    base64_images = serializers.BooleanField()
+    max_reference_images = serializers.IntegerField()
+    base64_images = serializers.BooleanField(
+        help_text="false: data: URIs and files reach it as our hosted URL."
+    )
+    image_formats = serializers.ListField(child=serializers.CharField(), help_text="Others are converted.")
     audio = serializers.BooleanField()
     seed = serializers.BooleanField()
     camera_fixed = serializers.BooleanField()
@@ -394,11 +442,52 @@ class CapabilitiesSerializer(serializers.Serializer):
     callbacks = serializers.BooleanField()
     cancel = serializers.BooleanField()
     prompt_max = serializers.IntegerField()
+    prompt_max_chinese_chars = serializers.IntegerField(allow_null=True)
+    prompt_max_words = serializers.IntegerField(allow_null=True)
+    text_only_resolutions = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    resolution_param = serializers.BooleanField()
+    service_tiers = serializers.ListField(child=serializers.CharField())
+    models = serializers.ListField(child=serializers.CharField())
+    model_overrides = serializers.DictField(help_text="Per model other than the default: what differs.")
+    extra = serializers.DictField()
+
+
+class ReferencePriceSerializer(serializers.Serializer):
+    spec = serializers.DictField()
+    credits = serializers.IntegerField(allow_null=True, help_text="null: the provider cannot run it.")
+
+
+class ProviderHealthSerializer(serializers.Serializer):
+    skipped = serializers.BooleanField()
+    skipped_until = serializers.IntegerField(allow_null=True, help_text="Unix time.")
+    recent_calls = serializers.IntegerField()
+    recent_failures = serializers.IntegerField()
 
 
 class ProviderSerializer(serializers.Serializer):
     slug = serializers.CharField()
     capabilities = CapabilitiesSerializer()
+    reference_price = ReferencePriceSerializer()
+    median_seconds = serializers.FloatField(allow_null=True)
+    success_rate = serializers.FloatField(allow_null=True)
+    health = ProviderHealthSerializer()
+
+
+class FileSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Use it as first_frame, last_frame or a reference image.")
+    url = serializers.SerializerMethodField(
+        help_text="Works as an image value too (and is public until expiry)."
+    )
+    kind = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_url(self, image) -> str:
+        return files.hosted_url(image, image.expires_at)
 
 
 class GenerationPageSerializer(serializers.Serializer):

@@ -17,7 +17,9 @@ urlpatterns = [
     path("v1/balance", views.BalanceView.as_view(), name="balance"),
     path("v1/ledger", views.LedgerView.as_view(), name="ledger"),
     path("v1/providers", views.ProvidersView.as_view(), name="providers"),
-    # Kie-compatible surface (seed 000's paths).
+    path("v1/files", views.FilesView.as_view(), name="files"),
+    path("v1/files/<str:file_id>", views.FileView.as_view(), name="file"),
+    # Kie-compatible surface (Kie's market jobs paths).
     path("v1/jobs/createTask", kie.CreateTaskView.as_view(), name="kie-create-task"),
     path("v1/jobs/recordInfo", kie.RecordInfoView.as_view(), name="kie-record-info"),
     # Webhook endpoint, delivery log and result downloads (the webhooks app).

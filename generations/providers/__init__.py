@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from generations.providers import health
 from generations.providers.aizfw import AizfwAdapter
 from generations.providers.ark import ArkAdapter, KkiaiAdapter, SandboxAdapter
 from generations.providers.base import Adapter, ProviderError, State, Update
@@ -27,6 +28,7 @@ __all__ = [
     "State",
     "UnknownProvider",
     "Update",
+    "capable",
     "choose",
     "enabled_adapters",
     "failover_candidates",
@@ -70,6 +72,13 @@ def _options(slug: str) -> dict:
         return {"webhook_hmac_key": settings.KIE_WEBHOOK_HMAC_KEY}
     if slug in ("ark", "kkiai"):
         return {"model": getattr(settings, f"{slug.upper()}_MODEL")}
+    if slug == "jiekou":
+        hours = settings.GENERATION_DEADLINE_HOURS_BY_PROVIDER.get(slug, settings.GENERATION_DEADLINE_HOURS)
+        return {
+            "text_to_video_path": settings.JIEKOU_TEXT_TO_VIDEO_PATH,
+            # The task ends at the provider when our deadline ends it here.
+            "expires_after_seconds": hours * 3600,
+        }
     return {}
 
 
@@ -134,23 +143,33 @@ def choose(spec: GenerationSpec, requested: str | None = AUTO) -> Adapter:
     """The adapter that will run `spec`, or SpecError/UnknownProvider naming every problem.
 
     Never calls the network. A named provider must be enabled and able to honour every field;
-    `auto` takes the first enabled provider in PROVIDER_ORDER that can.
+    `auto` takes the first enabled provider in PROVIDER_ORDER that can (generations.routing adds
+    the other modes and skips unhealthy providers).
     """
-    errors = _spec_errors(spec)
     if requested and requested != AUTO:
+        errors = _spec_errors(spec)
         adapter = get_adapter(requested)
         errors.update(adapter.capabilities.problems(spec))
         if errors:
             raise SpecError(errors, prefix=f"Provider '{adapter.slug}' cannot honour this request")
         return adapter
+    return capable(spec)[0]
+
+
+def capable(spec: GenerationSpec) -> list[Adapter]:
+    """Every enabled adapter that can honour `spec`, in PROVIDER_ORDER; SpecError if there is none."""
+    errors = _spec_errors(spec)
     if errors:
         raise SpecError(errors)
-    tried = []
+    found, tried = [], []
     for adapter in enabled_adapters():
         problems = adapter.capabilities.problems(spec)
         if not problems:
-            return adapter
-        tried.append(f"{adapter.slug} ({'; '.join(f'{k}: {v}' for k, v in problems.items())})")
+            found.append(adapter)
+        else:
+            tried.append(f"{adapter.slug} ({'; '.join(f'{k}: {v}' for k, v in problems.items())})")
+    if found:
+        return found
     why = " | ".join(tried) if tried else "no provider is enabled"
     raise SpecError(
         {"provider": f"no enabled provider can honour this request. Tried: {why}"},
@@ -159,8 +178,15 @@ def choose(spec: GenerationSpec, requested: str | None = AUTO) -> Adapter:
 
 
 def failover_candidates(spec: GenerationSpec, after_slug: str) -> list[Adapter]:
-    """Enabled adapters after `after_slug` in PROVIDER_ORDER that can honour `spec` (auto failover)."""
+    """Enabled, healthy adapters after `after_slug` in PROVIDER_ORDER that can take `spec` as it
+    was prepared for its first provider (auto failover)."""
     adapters = enabled_adapters()
     slugs = [a.slug for a in adapters]
     rest = adapters[slugs.index(after_slug) + 1 :] if after_slug in slugs else adapters
-    return [a for a in rest if a.slug != after_slug and not a.capabilities.problems(spec)]
+    return [
+        a
+        for a in rest
+        if a.slug != after_slug
+        and not health.is_open(a.slug)
+        and not a.capabilities.problems(spec, hosted_images=False)
+    ]

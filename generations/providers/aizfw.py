@@ -1,10 +1,12 @@
-"""aizfw "kyyAiPower" videos API (seed 003).
+"""aizfw "kyyAiPower" videos API (its "Seedance Create Video Task" page).
 
 POST {base}/v1/seedance/videos, GET {base}/v1/result/{id}; the base URL carries the path prefix
-(`/kyyAiPower` in the seed, `/kyyReactApiServer` in newer docs). The resolution is chosen by the
-model name; duration is 4..12 or -1 (the model chooses, `actualDuration` tells). No callbacks,
-no cancel endpoint. The HTTP error envelope is undocumented: we read an OpenAI-style
-{"error": {...}} or {"error": "..."} or {"message": "..."} (inferred).
+(`/kyyAiPower` in the create page, `/kyyReactApiServer` in newer docs). For Seedance 1.5 Pro the
+resolution is chosen by the model name and duration is 4..12 or -1 (the model chooses,
+`actualDuration` tells); for Seedance 2.0 the model name is chosen by the duration band. The text
+is limited to 500 characters (Chinese) or 1000 words (English). No callbacks, no cancel
+endpoint. The HTTP error envelope is undocumented: we read an OpenAI-style {"error": {...}} or
+{"error": "..."} or {"message": "..."} (inferred).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from generations.providers.base import (
     require_task_id,
     unknown_state,
 )
-from generations.spec import ASPECT_RATIOS, GenerationSpec
+from generations.spec import ASPECT_RATIOS, SEEDANCE_2, GenerationSpec
 
 STATES = {
     "queued": State.QUEUED,
@@ -33,8 +35,14 @@ STATES = {
 }
 
 
-def model_for(resolution: str) -> str:
-    return f"seedance_1_5_pro_{resolution}"
+# Seedance 2.0 models by duration band ("4s_5s", "6s_10s", "11s_15s"), billed per task.
+SEEDANCE_2_BANDS = ((5, "seedance_2_0_4s_5s"), (10, "seedance_2_0_6s_10s"), (15, "seedance_2_0_11s_15s"))
+
+
+def model_for(spec: GenerationSpec) -> str:
+    if spec.model == SEEDANCE_2:
+        return next(name for longest, name in SEEDANCE_2_BANDS if spec.duration <= longest)
+    return f"seedance_1_5_pro_{spec.resolution}"
 
 
 def _error_text(body) -> str:
@@ -57,12 +65,28 @@ class AizfwAdapter(Adapter):
         durations=tuple(range(4, 13)),
         auto_duration=True,
         max_images=2,
-        base64_images=False,  # the doc says "Image URL"; data URIs are unknown
+        base64_images=False,  # the doc says "Image URL": we host data: URIs and uploads
+        image_formats=("jpeg", "png", "webp", "bmp", "tiff", "gif", "heic", "heif"),
         audio=True,
         seed=False,
         camera_fixed=False,
         watermark=False,
         callbacks=False,
+        prompt_max_chinese_chars=500,
+        prompt_max_words=1000,
+        models=("seedance-1.5-pro", SEEDANCE_2),
+        model_overrides={
+            SEEDANCE_2: {
+                "durations": tuple(range(4, 16)),
+                "auto_duration": False,
+                # No resolution in the 2.0 model names or fields: the provider's own (inferred 720p).
+                "resolutions": ("720p",),
+                "audio": False,  # "Audio generation is only supported by Seedance 1.5 pro series"
+                "image_roles": ("first_frame", "last_frame", "reference_image"),
+                "max_reference_images": 4,
+                "image_formats": ("jpeg", "png", "webp", "bmp", "tiff", "gif"),
+            }
+        },
     )
 
     def build_create(self, spec: GenerationSpec, callback_url: str | None) -> httpx.Request:
@@ -70,12 +94,13 @@ class AizfwAdapter(Adapter):
         for role, url in spec.images:
             content.append({"type": "image_url", "image_url": {"url": url}, "role": role})
         body = {
-            "model": model_for(spec.resolution),
+            "model": model_for(spec),
             "content": content,
             "ratio": spec.aspect_ratio,
             "duration": spec.duration,
-            "generate_audio": spec.generate_audio,
         }
+        if spec.model != SEEDANCE_2:  # audio is a 1.5 Pro feature
+            body["generate_audio"] = spec.generate_audio
         return self.post_json("/v1/seedance/videos", body)
 
     def _raise_for_error(self, response: httpx.Response, body) -> None:

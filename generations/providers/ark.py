@@ -30,7 +30,7 @@ from generations.spec import ASPECT_RATIOS, GenerationSpec
 TASKS = "/contents/generations/tasks"
 
 STATES = {
-    "submitted": State.QUEUED,  # kkiai's create answer (providers.md §4)
+    "submitted": State.QUEUED,  # kkiai's create answer ("seedance-1-5-pro" page)
     "queued": State.QUEUED,
     "running": State.RUNNING,
     "succeeded": State.SUCCEEDED,
@@ -39,7 +39,7 @@ STATES = {
     "expired": State.EXPIRED,
 }
 
-# 429s that will not clear by waiting (providers.md §1.7).
+# 429s that will not clear by waiting (Ark's error code page).
 PERMANENT_429 = {"SetLimitExceeded", "QuotaExceeded"}
 
 
@@ -52,6 +52,7 @@ class ArkAdapter(Adapter):
         auto_duration=True,
         max_images=2,
         base64_images=True,
+        image_formats=("jpeg", "png", "webp", "bmp", "tiff", "gif"),
         audio=True,
         seed=True,
         camera_fixed=True,
@@ -74,14 +75,20 @@ class ArkAdapter(Adapter):
         body: dict = {"model": self.model, "content": content}
         if callback_url and self.capabilities.callbacks:
             body["callback_url"] = callback_url
+        caps = self.capabilities
         body["ratio"] = spec.aspect_ratio
         body["duration"] = spec.duration
-        body["resolution"] = spec.resolution
-        # Booleans always explicit: defaults differ between Ark and its mirrors (providers.md §0.3).
-        body["generate_audio"] = spec.generate_audio
-        body["camera_fixed"] = spec.camera_fixed
+        # A relay may not forward every Ark field: each one below is a capability that settings
+        # can switch off, and then it is neither offered nor sent.
+        if caps.resolution_param:
+            body["resolution"] = spec.resolution
+        # Booleans always explicit: defaults differ between Ark and its mirrors.
+        if caps.audio:
+            body["generate_audio"] = spec.generate_audio
+        if caps.camera_fixed:
+            body["camera_fixed"] = spec.camera_fixed
         body["watermark"] = spec.watermark
-        if spec.seed is not None:
+        if spec.seed is not None and caps.seed:
             body["seed"] = spec.seed
         if self.return_last_frame:
             body["return_last_frame"] = True
@@ -160,9 +167,11 @@ class ArkAdapter(Adapter):
 
 
 class KkiaiAdapter(ArkAdapter):
-    """kkiai relays Ark under /volc/v1. It documents model, content, ratio, duration, watermark
-    and generate_audio; resolution, seed and camera_fixed are assumed forwarded (providers.md §4,
-    inferred). No callbacks, cancel, auto duration or last frame are documented, so none is used."""
+    """kkiai relays Ark under /volc/v1. Its page documents model, content, ratio, duration and
+    watermark; resolution, generate_audio, seed and camera_fixed are assumed forwarded to Ark
+    (inferred), each a capability that PROVIDER_CAPABILITIES can switch off (resolution_param,
+    audio, seed, camera_fixed). No callbacks, cancel, auto duration or last frame are documented,
+    so none is used."""
 
     protocol = "kkiai"
     default_model = "doubao-seedance-1-5-pro-251215"
@@ -180,7 +189,7 @@ class SandboxAdapter(ArkAdapter):
 
 
 def _unwrap(body) -> dict | None:
-    """The Ark task object; kkiai may wrap it in {"data": {...}} (providers.md §4)."""
+    """The Ark task object; kkiai may wrap it in {"data": {...}} (inferred)."""
     if isinstance(body, dict) and "status" not in body and isinstance(body.get("data"), dict):
         body = body["data"]
     return body if isinstance(body, dict) and "status" in body else None

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from generations.spec import AUTO_DURATION, GenerationSpec
+from generations.spec import AUTO_DURATION, DEFAULT_MODEL, GenerationSpec, is_chinese, prompt_words
 
 
 class ProviderError(Exception):
@@ -53,7 +53,7 @@ class CallbackRejected(ProviderError):
 
 
 class State:
-    """Normalised provider task states (providers.md §0.2)."""
+    """Normalised provider task states (docs/providers.md)."""
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -83,15 +83,21 @@ class Update:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a provider accepts. Data, so settings can override it when a provider's docs change."""
+    """What a provider accepts. Data, so settings can override it when a provider's docs change.
+
+    `model_overrides` maps a model other than Seedance 1.5 Pro to the fields that differ for it
+    (durations, audio, image roles, ...); `for_model()` applies them.
+    """
 
     aspect_ratios: tuple[str, ...]
     resolutions: tuple[str, ...]
     durations: tuple[int, ...]  # allowed fixed durations
     auto_duration: bool = False  # accepts AUTO_DURATION (-1)
-    max_images: int = 2
+    max_images: int = 2  # first and last frame
     image_roles: tuple[str, ...] = ("first_frame", "last_frame")
-    base64_images: bool = False  # accepts data: URIs as well as URLs
+    max_reference_images: int = 0
+    base64_images: bool = False  # takes data: URIs; otherwise we host the image and send a URL
+    image_formats: tuple[str, ...] = ("jpeg", "png", "webp")  # others are converted before sending
     audio: bool = True
     seed: bool = False
     camera_fixed: bool = False
@@ -99,6 +105,16 @@ class Capabilities:
     callbacks: bool = False
     cancel: bool = False
     prompt_max: int = 2500
+    # Limits counted the provider's way: characters of a Chinese prompt, words of any other.
+    prompt_max_chinese_chars: int | None = None
+    prompt_max_words: int | None = None
+    # Resolutions for text-only jobs where the provider documents fewer than with images.
+    text_only_resolutions: tuple[str, ...] | None = None
+    # False: the `resolution` field is not sent, so only the provider's default (720p) is offered.
+    resolution_param: bool = True
+    service_tiers: tuple[str, ...] = ()
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
+    model_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Capabilities:
@@ -109,54 +125,130 @@ class Capabilities:
             raise ValueError(
                 f"unknown capability field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
+        for model, changes in (overrides.get("model_overrides") or {}).items():
+            bad = sorted(set(changes) - known)
+            if bad:
+                raise ValueError(f"model_overrides[{model!r}]: unknown capability field(s) {', '.join(bad)}")
         cleaned = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
         return replace(self, **cleaned)
 
+    def for_model(self, model: str) -> Capabilities:
+        """The capabilities that apply to jobs on `model`."""
+        changes = self.model_overrides.get(model)
+        if not changes:
+            return self
+        return replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()})
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, for GET /api/v1/providers."""
-        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
 
     @property
     def max_duration(self) -> int:
         return max(self.durations)
 
-    def problems(self, spec: GenerationSpec) -> dict[str, str]:
-        """Every field of `spec` this provider cannot honour, with the allowed values."""
+    def offered_resolutions(self, spec: GenerationSpec) -> tuple[str, ...]:
+        if not self.resolution_param:
+            return (PROVIDER_DEFAULT_RESOLUTION,)
+        if spec.is_text_only and self.text_only_resolutions is not None:
+            return self.text_only_resolutions
+        return self.resolutions
+
+    def problems(self, spec: GenerationSpec, *, hosted_images: bool = True) -> dict[str, str]:
+        """Every field of `spec` this provider cannot honour, with the allowed values.
+
+        `hosted_images`: data: URIs and uploaded files will still be turned into what the provider
+        takes (a hosted URL, a converted format). False for a spec already built for a provider.
+        """
+        if spec.model not in self.models:
+            return {"model": f"'{spec.model}' is not offered; allowed: {', '.join(self.models)}."}
+        caps = self.for_model(spec.model)
         errors: dict[str, str] = {}
-        if len(spec.prompt) > self.prompt_max:
-            errors["prompt"] = f"must be at most {self.prompt_max} characters for this provider."
-        if spec.aspect_ratio not in self.aspect_ratios:
+        prompt_problem = caps._prompt_problem(spec.prompt)
+        if prompt_problem:
+            errors["prompt"] = prompt_problem
+        if spec.aspect_ratio not in caps.aspect_ratios:
             errors["aspect_ratio"] = (
-                f"'{spec.aspect_ratio}' is not offered; allowed: {', '.join(self.aspect_ratios)}."
+                f"'{spec.aspect_ratio}' is not offered; allowed: {', '.join(caps.aspect_ratios)}."
             )
-        if spec.resolution not in self.resolutions:
+        resolutions = caps.offered_resolutions(spec)
+        if spec.resolution not in resolutions:
+            what = " for text-only jobs" if resolutions is caps.text_only_resolutions else ""
             errors["resolution"] = (
-                f"'{spec.resolution}' is not offered; allowed: {', '.join(self.resolutions)}."
+                f"'{spec.resolution}' is not offered{what}; allowed: {', '.join(resolutions)}."
             )
         if spec.duration == AUTO_DURATION:
-            if not self.auto_duration:
-                errors["duration"] = f"auto duration is not offered; allowed: {_list(self.durations)}."
-        elif spec.duration not in self.durations:
-            errors["duration"] = f"{spec.duration} s is not offered; allowed: {_list(self.durations)}."
-        images = spec.images
-        if len(images) > self.max_images:
+            if not caps.auto_duration:
+                errors["duration"] = f"auto duration is not offered; allowed: {_list(caps.durations)}."
+        elif spec.duration not in caps.durations:
+            errors["duration"] = f"{spec.duration} s is not offered; allowed: {_list(caps.durations)}."
+        errors.update(caps._image_problems(spec, hosted_images))
+        if spec.service_tier is not None and spec.service_tier not in caps.service_tiers:
+            errors["service_tier"] = (
+                f"'{spec.service_tier}' is not offered; allowed: {', '.join(caps.service_tiers)}."
+                if caps.service_tiers
+                else "this provider has no service tiers."
+            )
+        if spec.generate_audio and not caps.audio:
+            errors["generate_audio"] = "audio is not offered by this provider."
+        if spec.seed not in (None, -1) and not caps.seed:
+            errors["seed"] = "a fixed seed is not offered by this provider."
+        if spec.camera_fixed and not caps.camera_fixed:
+            errors["camera_fixed"] = "a fixed camera is not offered by this provider."
+        if spec.watermark and not caps.watermark:
+            errors["watermark"] = "a watermark is not offered by this provider."
+        return errors
+
+    def _prompt_problem(self, prompt: str) -> str | None:
+        if len(prompt) > self.prompt_max:
+            return f"must be at most {self.prompt_max} characters for this provider."
+        if is_chinese(prompt):
+            if self.prompt_max_chinese_chars is not None and len(prompt) > self.prompt_max_chinese_chars:
+                return (
+                    f"a Chinese prompt may be at most {self.prompt_max_chinese_chars} characters "
+                    f"for this provider (got {len(prompt)})."
+                )
+        elif self.prompt_max_words is not None and (words := prompt_words(prompt)) > self.prompt_max_words:
+            return f"may be at most {self.prompt_max_words} words for this provider (got {words})."
+        return None
+
+    def _image_problems(self, spec: GenerationSpec, hosted_images: bool) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        frames = [(role, url) for role, url in spec.images if role != "reference_image"]
+        if len(frames) > self.max_images:
             errors["last_frame" if self.max_images == 1 else "first_frame"] = (
                 f"at most {self.max_images} image(s) are accepted."
             )
-        for role, url in images:
+        if spec.reference_images:
+            if "reference_image" not in self.image_roles or not self.max_reference_images:
+                errors["reference_images"] = "reference images are not offered for this provider and model."
+            elif len(spec.reference_images) > self.max_reference_images:
+                errors["reference_images"] = f"at most {self.max_reference_images} reference images."
+        for role, _url in frames:
             if role not in self.image_roles:
                 errors[role] = f"this provider does not take a {role.replace('_', ' ')} image."
-            elif url.startswith("data:") and not self.base64_images:
-                errors[role] = "this provider takes image URLs only, not data: URIs."
-        if spec.generate_audio and not self.audio:
-            errors["generate_audio"] = "audio is not offered by this provider."
-        if spec.seed not in (None, -1) and not self.seed:
-            errors["seed"] = "a fixed seed is not offered by this provider."
-        if spec.camera_fixed and not self.camera_fixed:
-            errors["camera_fixed"] = "a fixed camera is not offered by this provider."
-        if spec.watermark and not self.watermark:
-            errors["watermark"] = "a watermark is not offered by this provider."
+        if not hosted_images:
+            for role, url in spec.images:
+                field_name = "reference_images" if role == "reference_image" else role
+                if url.startswith("data:"):
+                    kind = url[len("data:image/") : url.find(";")]
+                    if not self.base64_images:
+                        errors[field_name] = "this provider takes image URLs only, not data: URIs."
+                    elif kind not in self.image_formats:
+                        errors[field_name] = f"this provider does not take image/{kind}."
         return errors
+
+
+# What Ark-style providers generate when no resolution is sent (Seedance 1.5 Pro; inferred).
+PROVIDER_DEFAULT_RESOLUTION = "720p"
+
+
+def _jsonable(value):
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
 
 
 logger = logging.getLogger("generations.providers")

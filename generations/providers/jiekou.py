@@ -1,9 +1,11 @@
-"""JieKou AI async API (seed 004): flat Ark-style fields, model in the URL, polling only.
+"""JieKou AI async API ("Seedance 1.5 Pro Image-to-Video"): flat fields, model in the URL, polling.
 
-POST /v3/async/seedance-v1.5-pro-i2v (first frame, or first+last frame), POST
-/v3/async/seedance-v1.5-pro-t2v (text only; inferred from the doc slug and Novita's sibling API),
-GET /v3/async/task-result?task_id=. Result URLs live one hour. Errors (inferred from Novita):
-{"code": 400, "reason": "INVALID_REQUEST_BODY", "message": "..."}.
+POST /v3/async/seedance-v1.5-pro-i2v for every job: the page says the endpoint "supports
+text-to-video, image-to-video (first frame), and image-to-video (first and last frames)". A
+text-only job goes elsewhere only when the `text_to_video_path` option (JIEKOU_TEXT_TO_VIDEO_PATH)
+names a path. GET /v3/async/task-result?task_id=. `service_tier` (default | flex) and
+`execution_expires_after` (3600..259200 s) are documented fields. Result URLs live one hour.
+Errors (inferred from Novita): {"code": 400, "reason": "INVALID_REQUEST_BODY", "message": "..."}.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from generations.providers.base import (
 from generations.spec import ASPECT_RATIOS, GenerationSpec
 
 I2V = "/v3/async/seedance-v1.5-pro-i2v"
-T2V = "/v3/async/seedance-v1.5-pro-t2v"
+# execution_expires_after: "Range: [3600, 259200]" seconds.
+EXPIRES_MIN, EXPIRES_MAX = 3600, 259200
 
 STATES = {
     "TASK_STATUS_QUEUED": State.QUEUED,
@@ -44,14 +47,29 @@ class JiekouAdapter(Adapter):
         resolutions=("480p", "720p", "1080p"),
         durations=tuple(range(4, 13)),
         auto_duration=False,
+        # The page states 1080p for Seedance 1.5 Pro in an image-to-video context only; without
+        # evidence it is accepted for text-only jobs, those get 480p/720p (override in settings).
+        text_only_resolutions=("480p", "720p"),
         max_images=2,
         base64_images=True,  # data:image/<fmt>;base64,... (bare base64 is refused)
+        image_formats=("jpeg", "png", "webp", "bmp", "tiff", "gif"),
         audio=True,
         seed=True,
         camera_fixed=True,
         watermark=True,
         callbacks=False,
+        service_tiers=("default", "flex"),
     )
+
+    @property
+    def text_to_video_path(self) -> str:
+        return self.options.get("text_to_video_path") or I2V
+
+    @property
+    def expires_after(self) -> int | None:
+        """execution_expires_after in seconds (our deadline, within the documented range)."""
+        seconds = self.options.get("expires_after_seconds")
+        return None if seconds is None else max(EXPIRES_MIN, min(EXPIRES_MAX, int(seconds)))
 
     def build_create(self, spec: GenerationSpec, callback_url: str | None) -> httpx.Request:
         body: dict = {"prompt": spec.prompt}
@@ -67,8 +85,12 @@ class JiekouAdapter(Adapter):
         body["generate_audio"] = spec.generate_audio
         if spec.seed is not None:
             body["seed"] = spec.seed
-        # callback_url is ignored: JieKou's Seedance schema has no callback (providers.md §6.5).
-        return self.post_json(I2V if spec.first_frame else T2V, body)
+        if spec.service_tier is not None:
+            body["service_tier"] = spec.service_tier
+        if self.expires_after is not None:
+            body["execution_expires_after"] = self.expires_after
+        # callback_url is ignored: JieKou's Seedance schema has no callback.
+        return self.post_json(I2V if spec.first_frame else self.text_to_video_path, body)
 
     def _raise_for_error(self, response: httpx.Response, body) -> None:
         if response.status_code < 400:
@@ -85,7 +107,7 @@ class JiekouAdapter(Adapter):
     def parse_create(self, response: httpx.Response) -> str:
         body = json_body(response)
         self._raise_for_error(response, body)
-        # MyRouter, a sibling platform, answers {"id": ...} (providers.md §6.1).
+        # MyRouter, a sibling platform, answers {"id": ...} (its Seedance 1.5 Pro page).
         task_id = (body.get("task_id") or body.get("id")) if isinstance(body, dict) else None
         return require_task_id(task_id, "a task_id")
 
@@ -108,7 +130,7 @@ class JiekouAdapter(Adapter):
         if state == State.FAILED:
             reason = str(task.get("reason") or "")
             # JieKou has no expired state; an upstream expiry most likely surfaces as a failure
-            # whose reason says so (providers.md §6.4, inferred).
+            # whose reason says so (inferred).
             expired = "expire" in reason.lower()
             return Update(
                 state=State.EXPIRED if expired else State.FAILED,

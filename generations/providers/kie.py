@@ -1,4 +1,5 @@
-"""Kie.ai market jobs protocol (seed 000), and Apikley, a clone of it (seed 001).
+"""Kie.ai market jobs protocol ("Seedance 1.5 Pro I2V api call for Kie"), and Apikley, a clone of it
+("Bytedance - Seedance 1.5 Pro").
 
 POST /api/v1/jobs/createTask, GET /api/v1/jobs/recordInfo?taskId=. Kie's envelope carries
 errors inside HTTP 200 (`code` != 200), so both the HTTP status and `code` are checked.
@@ -40,7 +41,7 @@ STATES = {
     "fail": State.FAILED,
 }
 
-# Envelope codes (seed 001, providers.md §2.5): which ones a later identical call may survive.
+# Envelope codes (Apikley's OpenAPI): which ones a later identical call may survive.
 RETRYABLE_CODES = {429, 455, 500}
 ERROR_NAMES = {
     401: "unauthorized",
@@ -69,13 +70,13 @@ def _envelope_error(code: int, message: str, http_status: int) -> ProviderError:
 
 
 def _message(body: dict) -> str:
-    # The seed's example says "message", Kie's OpenAPI schema says "msg" (providers.md §2.2).
+    # Kie's page example says "message", Kie's OpenAPI schema says "msg".
     return str(body.get("msg") or body.get("message") or "")
 
 
 class KieAdapter(Adapter):
     protocol = "kie"
-    # Seed 000 ("v1"): no adaptive ratio, 480p/720p, 4/8/12 s, URL images only. A newer Kie doc
+    # Kie's Seedance 1.5 Pro page ("v1"): no adaptive ratio, 480p/720p, 4/8/12 s, URL images only. A newer Kie doc
     # adds 1080p and 4..12 s; enable that with PROVIDER_CAPABILITIES once verified.
     default_capabilities = Capabilities(
         aspect_ratios=("1:1", "21:9", "4:3", "3:4", "16:9", "9:16"),
@@ -89,7 +90,7 @@ class KieAdapter(Adapter):
         watermark=False,
         callbacks=True,
     )
-    # Seed 000 shows duration as a string ("8"); Apikley's OpenAPI says integer.
+    # Kie's page shows duration as a string ("8"); Apikley's OpenAPI says integer.
     duration_as_string = True
 
     @property
@@ -101,7 +102,7 @@ class KieAdapter(Adapter):
         if callback_url:
             body["callBackUrl"] = callback_url
         inputs: dict = {"prompt": spec.prompt}
-        # Kie has no roles: index 0 is the first frame, index 1 the last (providers.md §2.2, inferred).
+        # Kie has no roles: index 0 is the first frame, index 1 the last (inferred).
         if spec.images:
             inputs["input_urls"] = [url for _role, url in spec.images]
         inputs["aspect_ratio"] = spec.aspect_ratio
@@ -164,7 +165,7 @@ class KieAdapter(Adapter):
         data = payload.get("data")
         if not isinstance(data, dict):
             raise CallbackRejected("callback has no data object")
-        # Kie's own sample reads data.task_id; its payloads carry data.taskId (providers.md §2.4).
+        # Kie's own sample reads data.task_id; its payloads carry data.taskId ("Get Task Details").
         task_id = data.get("taskId") or data.get("task_id")
         if not task_id:
             raise CallbackRejected("callback has no data.taskId")

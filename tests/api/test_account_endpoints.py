@@ -73,3 +73,31 @@ def test_providers_lists_enabled_providers_with_capabilities(api_client, tenant)
     assert "sandbox" in by_slug
     assert "adaptive" not in by_slug["kie"]["aspect_ratios"]
     assert 8 in by_slug["kie"]["durations"]
+
+
+def test_providers_show_price_speed_success_and_health(api_client, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from generations.models import Status
+    from tests.factories import make_generation
+
+    now = timezone.now()
+    make_generation(
+        tenant,
+        provider="ark",
+        status=Status.SUCCEEDED,
+        created_at=now - timedelta(seconds=90),
+        finished_at=now,
+    )
+    make_generation(tenant, provider="ark", status=Status.FAILED, finished_at=now)
+    rows = {p["slug"]: p for p in api_client.get("/api/v1/providers").json()}
+    assert rows["ark"]["reference_price"]["credits"] == 32  # 8 s of 720p at the default 4 credits/s
+    assert rows["ark"]["median_seconds"] == 90.0
+    assert rows["ark"]["success_rate"] == 0.5
+    assert rows["kie"]["median_seconds"] is None and rows["kie"]["success_rate"] is None
+    assert rows["kie"]["health"]["skipped"] is False
+    assert rows["aizfw"]["capabilities"]["models"] == ["seedance-1.5-pro", "seedance-2.0"]
+    assert rows["aizfw"]["capabilities"]["prompt_max_chinese_chars"] == 500
+    assert rows["jiekou"]["capabilities"]["service_tiers"] == ["default", "flex"]

@@ -72,7 +72,7 @@ def test_it_names_unknown_fields(api_client, funded):
         ("provider", "nope"),
         ("callback_url", "not a url"),
         ("first_frame", "ftp://example.com/a.png"),
-        ("first_frame", "https://example.com/clip.gif"),
+        ("first_frame", "https://example.com/clip.mp4"),
     ],
 )
 def test_it_names_the_bad_field(api_client, funded, field, value):

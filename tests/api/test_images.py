@@ -25,8 +25,9 @@ def test_it_accepts_good_images(make, kind):
         (data_uri(png_bytes(2500, 1000)), "aspect ratio"),
         (data_uri(png_bytes(400, 1000)), "aspect ratio"),
         (data_uri(png_bytes(800, 600), "jpeg"), "png image but the URI says image/jpeg"),
-        (data_uri(b"GIF89a" + b"\x00" * 20, "gif"), "image/gif is not accepted"),
-        (data_uri(b"hello there"), "not a jpeg/png/webp image"),
+        (data_uri(b"hello there", "avif"), "image/avif is not accepted"),
+        (data_uri(b"GIF89a" + b"\x00" * 20, "gif"), "truncated or damaged"),
+        (data_uri(b"hello there"), "not a jpeg/png/webp/bmp/tiff/gif/heic/heif image"),
         ("data:image/png;base64,@@@", "not valid base64"),
         ("data:text/plain,hello", "must look like"),
         (

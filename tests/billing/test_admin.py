@@ -54,11 +54,15 @@ def test_the_ledger_is_read_only_in_admin(staff_client, tenant):
 
 
 def test_price_rules_are_editable_in_admin(staff_client):
-    rule = PriceRule.objects.get(provider="", resolution="720p")
+    rule = PriceRule.objects.get(
+        provider="", resolution="720p", model="seedance-1.5-pro", service_tier="default"
+    )
     r = staff_client.post(
         reverse("admin:billing_pricerule_change", args=[rule.pk]),
         {
             "provider": "",
+            "model": "seedance-1.5-pro",
+            "service_tier": "default",
             "resolution": "720p",
             "millicredits_per_second": "5000",
             "audio_factor": "3",

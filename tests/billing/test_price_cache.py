@@ -22,7 +22,9 @@ def clock(monkeypatch):
 
 def test_an_edit_in_this_process_applies_to_the_next_quote(clock):
     before = quote(SPEC, "auto").credits
-    rule = PriceRule.objects.get(active=True, resolution="720p", provider="")
+    rule = PriceRule.objects.get(
+        active=True, resolution="720p", provider="", model="seedance-1.5-pro", service_tier="default"
+    )
     rule.millicredits_per_second *= 2
     rule.save()
     assert quote(SPEC, "auto").credits == 2 * before

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from generations import providers, tasks
+from generations import providers, routing, tasks
 from generations.models import Generation
 from generations.providers.base import Adapter, CallbackRejected, Capabilities, ProviderError, Update
 from generations.spec import ASPECT_RATIOS, RESOLUTIONS, GenerationSpec
@@ -124,6 +124,7 @@ def fake_providers(monkeypatch):
     fake = FakeProviders()
     monkeypatch.setattr(providers, "get_adapter", fake.get_adapter)
     monkeypatch.setattr(providers, "choose", fake.choose)
+    monkeypatch.setattr(routing, "choose", fake.choose)
     monkeypatch.setattr(providers, "failover_candidates", fake.failover_candidates)
     monkeypatch.setattr(providers.transport, "send", fake.send)
     return fake

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.services import balance
 from generations import services
-from generations.models import Generation, GenerationEvent, Status
+from generations.models import Generation, GenerationEvent, Status, UploadedImage
 from generations.spec import SpecError
 from tests.factories import fund, make_api_key, make_generation
 
@@ -136,7 +136,7 @@ def test_uploaded_frame_goes_as_a_public_url_to_a_url_only_provider(as_bob, clie
     image = SimpleUploadedFile("first.png", png(), content_type="image/png")
     as_bob.post("/generations/new/", {**FORM, "provider": "kie", "first_frame": image})
     url = Generation.objects.get().first_frame
-    assert url.startswith(f"{settings.SITE_URL}/generations/frames/{tenant.id}/") and url.endswith(".png")
+    assert url.startswith(f"{settings.SITE_URL}/files/")
     # Providers fetch it without logging in.
     served = client.get(url.removeprefix(settings.SITE_URL))
     assert served.status_code == 200
@@ -156,7 +156,8 @@ def test_a_refused_create_leaves_no_uploaded_frame_behind(as_bob, tenant, tmp_pa
     image = SimpleUploadedFile("first.png", png(), content_type="image/png")
     as_bob.post("/generations/new/", {**FORM, "provider": "kie", "first_frame": image})
     assert not Generation.objects.exists()
-    assert not list((tmp_path / "frames").rglob("*.png"))
+    assert not UploadedImage.objects.exists()
+    assert not list(tmp_path.rglob("*.png"))
 
 
 def test_duplicate_as_new_prefills_the_form(as_bob, tenant):

@@ -43,8 +43,9 @@ FIELDS = {
 AUTO_DURATION_PICK = 5  # what the sandbox "model" chooses for duration -1
 
 
-def check_content(content, *, data_uri: bool) -> list[str]:
-    """Ark's content[] rules (providers.md §1.2): one text, 0-2 images, roles as documented."""
+def check_content(content, *, data_uri: bool, reference_images: int = 0) -> list[str]:
+    """Ark's content[] rules: one text, 0-2 frames with roles as documented, or (where a model
+    takes them) 1..`reference_images` images with role reference_image, never both."""
     if not isinstance(content, list) or not content:
         return ["content: required, a non-empty array"]
     problems, texts, roles = [], 0, []
@@ -63,16 +64,20 @@ def check_content(content, *, data_uri: bool) -> list[str]:
                 data_uri=data_uri,
             )
             role = item.get("role")
-            if role is not None and role not in ("first_frame", "last_frame"):
-                problems.append(
-                    f"{where}.role: first_frame or last_frame (reference_image is not for 1.5 pro)"
-                )
+            allowed = ("first_frame", "last_frame") + (("reference_image",) if reference_images else ())
+            if role is not None and role not in allowed:
+                problems.append(f"{where}.role: one of {', '.join(allowed)} for this model")
             roles.append(role)
         else:
             problems.append(f"{where}.type: text or image_url")
     if texts > 1:
         problems.append("content: at most one text item")
-    if len(roles) > 2:
+    if "reference_image" in roles:
+        if any(role != "reference_image" for role in roles):
+            problems.append("content: reference images cannot be mixed with first/last frames")
+        elif len(roles) > reference_images:
+            problems.append(f"content: at most {reference_images} reference images")
+    elif len(roles) > 2:
         problems.append("content: at most 2 images")
     elif len(roles) == 2 and roles != ["first_frame", "last_frame"]:
         problems.append("content: two images need roles first_frame then last_frame")
@@ -147,7 +152,9 @@ class ArkProtocol(Protocol):
 
     def created(self, task: SandboxTask) -> JsonResponse:
         if task.provider == "kkiai":
-            return JsonResponse({"id": task.id, "status": "submitted"})  # kkiai's answer (seed 002)
+            return JsonResponse(
+                {"id": task.id, "status": "submitted"}
+            )  # kkiai's answer ("seedance-1-5-pro" page)
         return JsonResponse({"id": task.id})
 
     def render(self, task: SandboxTask, now: datetime) -> dict:

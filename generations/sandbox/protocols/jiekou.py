@@ -1,4 +1,4 @@
-"""JieKou AI async API (seed 004): flat fields, model in the URL, no callbacks."""
+"""JieKou AI async API ("Seedance 1.5 Pro Image-to-Video"): flat fields, model in the URL, no callbacks."""
 
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ class JiekouProtocol(Protocol):
         problems = check_unknown(body, FIELDS)
         if not isinstance(body.get("prompt"), str) or not body["prompt"].strip():
             problems.append("prompt: required string")
-        if endpoint == "i2v":
-            if "image" not in body:
-                problems.append("image: required on the i2v endpoint")
-        elif "image" in body or "last_image" in body:
+        # The image-to-video endpoint "supports text-to-video, image-to-video (first frame), and
+        # image-to-video (first and last frames)": image is optional there. The t2v path is not
+        # in the document; the sandbox serves it for operators who configure it.
+        if endpoint == "t2v" and ("image" in body or "last_image" in body):
             problems.append("image: not accepted on the t2v endpoint (use seedance-v1.5-pro-i2v)")
         for field in ("image", "last_image"):
             if field in body:
@@ -89,6 +89,9 @@ class JiekouProtocol(Protocol):
             problems.append("seed: integer in [-1, 4294967295]")
         if body.get("service_tier", "default") not in ("default", "flex"):
             problems.append("service_tier: default or flex")
+        expires = body.get("execution_expires_after", 172800)
+        if not is_int(expires) or not 3600 <= expires <= 259200:
+            problems.append("execution_expires_after: integer in [3600, 259200]")
         return problems + check_bools(body, ("camera_fixed", "watermark", "generate_audio"))
 
     def prompt(self, body: dict) -> str:

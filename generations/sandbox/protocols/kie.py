@@ -49,7 +49,7 @@ class KieProtocol(Protocol):
 
     def error(self, http_status: int, message: str, field: str | None = None) -> JsonResponse:
         # Kie signals errors in the envelope's `code`; the sandbox also sets the HTTP status,
-        # so an adapter that only looks at one of the two still notices (providers.md §2.2).
+        # so an adapter that only looks at one of the two still notices (Kie's page vs its OpenAPI).
         return JsonResponse({"code": http_status, "msg": message, "data": None}, status=http_status)
 
     def validate(self, body: dict, *, provider: str, endpoint: str | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""JieKou (seed 004) on saved payloads: flat fields, endpoint per mode, polling only."""
+"""JieKou on saved payloads: flat fields, one image-to-video endpoint for every mode, polling only."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .helpers import BASE, load, make, response, sent_json, spec
 @pytest.mark.parametrize(
     ("kind", "path"),
     [
-        ("text_to_video", "/v3/async/seedance-v1.5-pro-t2v"),
+        ("text_to_video", "/v3/async/seedance-v1.5-pro-i2v"),
         ("first_frame", "/v3/async/seedance-v1.5-pro-i2v"),
         ("first_last_frame", "/v3/async/seedance-v1.5-pro-i2v"),
     ],

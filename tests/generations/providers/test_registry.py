@@ -80,12 +80,14 @@ def test_too_many_images_with_a_capability_override(all_enabled):
     assert "at most 1 image" in exc.value.errors["last_frame"]
 
 
-def test_data_uris_only_where_allowed(all_enabled):
+def test_data_uris_go_to_every_provider_but_fail_over_only_where_they_are_taken(all_enabled):
     job = GenerationSpec(prompt="A cat", first_frame="data:image/png;base64,iVBORw0KGgo=")
-    with pytest.raises(SpecError) as exc:
-        choose(job, "kie")
-    assert "URLs only" in exc.value.errors["first_frame"]
+    # We host a copy for a provider that takes URLs only, so any provider may be chosen...
+    assert choose(job, "kie").slug == "kie"
     assert choose(job, "jiekou").slug == "jiekou"
+    # ...but a job already prepared for a base64 provider cannot move to a URL-only one.
+    assert "kie" not in [a.slug for a in failover_candidates(job, after_slug="sandbox")]
+    assert "ark" in [a.slug for a in failover_candidates(job, after_slug="kkiai")]
 
 
 def test_capabilities_can_be_overridden_from_settings(all_enabled):
