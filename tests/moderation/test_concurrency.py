@@ -50,7 +50,11 @@ def test_two_staff_cancelling_one_job_at_once_release_and_audit_once(
     sam = make_user("sam@example.org", is_staff=True)
     # transaction=True empties the tables after each test, so the seeded price table is gone.
     PriceRule.objects.get_or_create(
-        resolution="720p", provider="", defaults={"millicredits_per_second": 4000}
+        resolution="720p",
+        provider="",
+        model="seedance-1.5-pro",
+        service_tier="default",
+        defaults={"millicredits_per_second": 4000},
     )
     generation = create()
     fake_providers.script(created("task-1"))
