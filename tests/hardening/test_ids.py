@@ -62,7 +62,7 @@ def test_delivery_log_with_a_malformed_generation_id_is_a_422(api, bad):
         "/results/%00/video",
         "/results/%00/last-frame",
         "/accounts/invitations/%00/",
-        "/generations/frames/%00.png",
+        "/files/%00",
     ],
 )
 def test_portal_pages_with_a_malformed_id_are_a_4xx_page(as_alice, path):
