@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 FLEX_RATES = {"480p": 1000, "720p": 2000, "1080p": 4500}  # millicredits per second
 SEEDANCE_2_RATES = {"720p": 6000}
-NOTE = "Default (migration 0005)"
+NOTE = "Default (migration 0007)"
 
 
 def seed_prices(apps, schema_editor):
@@ -34,7 +34,7 @@ def remove_prices(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_delete_credithold'),
+        ('billing', '0006_default_packs_and_recharge_schedule'),
     ]
 
     operations = [
