@@ -425,8 +425,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # --- Payments (Stripe Checkout, docs/billing.md) -----------------------------------------------
 # With STRIPE_SECRET_KEY set, the real Stripe is used. Without it, and while the sandbox runs
-# (development), the local payment sandbox at /sandbox/stripe/ plays Stripe's part; otherwise
-# buying credits is off and the billing page says so.
+# (SANDBOX_ENABLED: make run, the tests; refused with DEBUG off unless SANDBOX_ALLOW_PRODUCTION),
+# the local payment sandbox at /sandbox/stripe/ plays Stripe's part, handing out credits for
+# nothing; otherwise buying credits is off and the billing page says so.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 PAYMENTS_SANDBOX = not STRIPE_SECRET_KEY and SANDBOX_ENABLED
 PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY) or PAYMENTS_SANDBOX

@@ -61,3 +61,42 @@ def test_production_mode_allows_the_sandbox_when_told_but_not_with_the_public_ke
     assert "SANDBOX_API_KEY" in result.stderr
     result = run_check(**env, SANDBOX_ALLOW_PRODUCTION="1", SANDBOX_API_KEY="a-private-load-test-key")
     assert result.returncode == 0, result.stderr
+
+
+def payment_settings(**env_overrides) -> str:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STRIPE_", "SANDBOX_", "DEBUG", "SECRET_KEY"))
+    }
+    env.update(env_overrides)
+    code = (
+        "from django.conf import settings as s; import django; django.setup(); "
+        "print(s.PAYMENTS_SANDBOX, s.PAYMENTS_ENABLED, s.STRIPE_API_BASE)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "seedance_site.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.stdout.strip() or result.stderr
+
+
+def test_payments_use_the_payment_sandbox_while_the_sandbox_runs_and_stripe_with_a_key():
+    assert payment_settings(SANDBOX_ENABLED="true").startswith(
+        "True True http://127.0.0.1:8000/sandbox/stripe"
+    )
+    with_key = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    assert payment_settings(SANDBOX_ENABLED="true", **with_key) == "False True https://api.stripe.com"
+
+
+def test_without_a_stripe_key_or_the_sandbox_nothing_is_sold():
+    assert payment_settings().startswith("False False")
+
+
+def test_a_stripe_key_without_the_webhook_secret_refuses_to_start():
+    assert "STRIPE_WEBHOOK_SECRET is not" in payment_settings(STRIPE_SECRET_KEY="sk_live_x")

@@ -10,6 +10,7 @@ from billing.payments.models import Payment
 from billing.services import balance
 from generations import tasks
 from generations.models import Generation
+from tests.browser.checks import assert_accessible, assert_fits
 from tests.browser.test_signup_and_keys import sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -39,12 +40,14 @@ def test_a_new_team_buys_a_pack_and_generates_its_first_video(tab, studio):
     # The sandbox's checkout page stands in for Stripe Checkout.
     tab.wait_for_url("**/sandbox/stripe/checkout/cs_test_*/")
     assert "Payment sandbox" in tab.content()
+    assert_accessible(tab, "sandbox checkout")
     tab.get_by_role("button", name="Pay 5.00 USD").click()
 
     # Back on our page: the webhook has credited the payment.
     tab.wait_for_url("**/billing/payments/*/?session_id=cs_test_*")
     tab.wait_for_selector('#payment-status[data-status="paid"]')
     assert tab.locator("#balance").inner_text() == "500"
+    assert_accessible(tab, "payment return page")
     payment = Payment.objects.get(tenant__name="Pia Films")
     entry = LedgerEntry.objects.get(kind="purchase")
     assert entry.reference == payment.checkout_session_id and entry.amount == 500
@@ -54,6 +57,10 @@ def test_a_new_team_buys_a_pack_and_generates_its_first_video(tab, studio):
     row = tab.locator("#payments-table tbody tr").first
     assert "Paid" in row.inner_text()
     assert row.get_by_role("link", name="Receipt").get_attribute("href") == payment.receipt_url
+    assert_accessible(tab, "billing with a payment")
+    tab.set_viewport_size({"width": 390, "height": 800})
+    assert_fits(tab, "billing on a phone")
+    tab.set_viewport_size({"width": 1280, "height": 860})
 
     # First video: 8 s at 720p is 32 credits.
     tab.get_by_role("link", name="Dashboard").first.click()

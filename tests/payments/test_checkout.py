@@ -134,7 +134,10 @@ def test_the_billing_page_lists_payments_with_status_and_receipt(owner_client, t
     buy(owner_client, pack=starter.pk)  # a second one left unpaid
     page = owner_client.get("/billing/").content.decode()
     assert page.count("badge-succeeded") >= 1 and "Pending" in page
-    assert Payment.objects.filter(status="paid").get().receipt_url in page
+    paid = Payment.objects.filter(status="paid").get()
+    assert paid.receipt_url in page
+    # The ledger names the Stripe id of the purchase.
+    assert f'title="{paid.checkout_session_id}"' in page
 
 
 def test_with_stripe_keys_set_nothing_of_the_sandbox_answers(

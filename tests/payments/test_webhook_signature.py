@@ -148,3 +148,22 @@ def test_a_signed_body_that_is_not_an_event_is_refused(settings):
 
 def test_the_webhook_answers_only_post(client):
     assert client.get("/billing/stripe/webhook/").status_code == 405
+
+
+def test_an_event_that_needs_stripe_while_stripe_fails_is_answered_503_to_be_sent_again(settings, tenant):
+    from billing.payments.models import PaymentProfile
+
+    PaymentProfile.objects.create(tenant=tenant, stripe_customer_id="cus_1")
+    session = {
+        "id": "cs_test_setup",
+        "object": "checkout.session",
+        "mode": "setup",
+        "customer": "cus_1",
+        "client_reference_id": str(tenant.pk),
+        "setup_intent": "seti_unknown_to_stripe",
+    }
+    r = deliver(Client(), event("checkout.session.completed", session), settings.STRIPE_WEBHOOK_SECRET)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "stripe_unavailable"
+    # Nothing was kept, so Stripe's next delivery of the same event is handled afresh.
+    assert not StripeEvent.objects.exists()
+    assert PaymentProfile.objects.get(tenant=tenant).payment_method_id == ""
