@@ -32,12 +32,47 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
+# --- HTTPS and browser security (docs/deploy.md) ----------------------------------------------
+# Every default follows DEBUG: on in production, off on a laptop; each can be set on its own.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP; these paths are never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Behind a TLS-terminating proxy: the header it sets, e.g. SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto.
+# Only set it when the proxy always overwrites that header (a client could send it otherwise).
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+# Content-Security-Policy (django-csp 4): our own scripts only. Inline style attributes are
+# allowed (the portal and Swagger UI use them); inline scripts are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *env.list("CSP_MEDIA_SOURCES", default=[])],
+        "media-src": ["'self'", *env.list("CSP_MEDIA_SOURCES", default=[])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django_prometheus",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
@@ -55,9 +90,13 @@ INSTALLED_APPS = [
     "generations.api",
     "generations.webhooks",
     "generations.sandbox",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First of ours: every later line of the request carries its X-Request-ID.
+    "ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "seedance_site.body_limit.BodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -70,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "seedance_site.urls"
@@ -171,11 +212,52 @@ USE_TZ = True
 # --- Static and media ----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Mirrored results and uploaded frames: S3 (or any S3-compatible store) through django-storages
+# when a bucket is named, else files under MEDIA_ROOT. django-storages reads the AWS_* names.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+AWS_LOCATION = env.str("AWS_LOCATION", default="")
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_DEFAULT_ACL = None  # objects stay private; tenants get presigned URLs
+AWS_S3_FILE_OVERWRITE = False
+# Downloads redirect to a presigned URL valid this long (seconds).
+AWS_QUERYSTRING_EXPIRE = env.int("RESULT_URL_TTL_SECONDS", default=300)
+# Files over this size are uploaded in parts of this size (multipart upload).
+AWS_S3_MULTIPART_CHUNK_BYTES = env.int("AWS_S3_MULTIPART_CHUNK_BYTES", default=8 * 1024 * 1024)
+AWS_S3_TRANSFER_CONFIG = None  # set below, once boto3 is known to be wanted
+# On the filesystem: with RESULT_ACCEL_REDIRECT_PREFIX (e.g. /protected-media/) downloads are
+# handed to nginx with X-Accel-Redirect: <prefix><file name> (deploy/nginx.conf); else streamed.
+RESULT_ACCEL_REDIRECT_PREFIX = env.str("RESULT_ACCEL_REDIRECT_PREFIX", default="")
+AWS_S3_CLIENT_CONFIG = None  # set below
+if AWS_STORAGE_BUCKET_NAME:
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+
+    # Short connect timeout and few retries: a store that is down shows in /readyz within seconds.
+    AWS_S3_CLIENT_CONFIG = Config(
+        s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
+        signature_version=AWS_S3_SIGNATURE_VERSION,
+        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3.0),
+        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=60.0),
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+    AWS_S3_TRANSFER_CONFIG = TransferConfig(
+        multipart_threshold=AWS_S3_MULTIPART_CHUNK_BYTES,
+        multipart_chunksize=AWS_S3_MULTIPART_CHUNK_BYTES,
+        max_concurrency=2,
+    )
+    DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -213,18 +295,31 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Seedance Studio <noreply@localhost>")
 
+# One JSON object per line on stdout (LOG_FORMAT=plain for a terminal). Every line carries the
+# request id and, inside a job's work, its generation id and tenant (ops.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Provider callback URLs carry a secret token: no handler writes it (docs/webhooks.md).
-    "filters": {"redact_callback_tokens": {"()": "seedance_site.log_redaction.RedactCallbackTokens"}},
+    "filters": {
+        "context": {"()": "ops.logs.ContextFilter"},
+        # Provider callback URLs carry a secret token: no handler writes it (docs/webhooks.md).
+        "redact_callback_tokens": {"()": "seedance_site.log_redaction.RedactCallbackTokens"},
+    },
+    "formatters": {
+        "plain": {"()": "ops.logs.PlainFormatter"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": "plain",
-            "filters": ["redact_callback_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_callback_tokens", "context"],
         }
     },
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -234,6 +329,25 @@ LOGGING = {
         "django.server": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- Operations: health, metrics, error reporting (docs/deploy.md) -----------------------------
+# /readyz counts a worker or poller as dead when its newest heartbeat is older than this.
+HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=60)
+HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=10.0)
+# /readyz checks these parts; drop "worker"/"poller" on a web-only host that should not care.
+READINESS_CHECKS = env.list("READINESS_CHECKS", default=["database", "redis", "storage", "worker", "poller"])
+# Bearer token for /metrics; without one /metrics answers 404 (off).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -250,6 +364,11 @@ REST_FRAMEWORK = {
 # Requests per API key and per tenant (all its keys together): "<n>/<sec|min|hour|day>".
 API_THROTTLE_KEY = env.str("API_THROTTLE_KEY", default="120/min")
 API_THROTTLE_TENANT = env.str("API_THROTTLE_TENANT", default="600/min")
+# Result downloads (portal and API) per tenant, counted apart from the API's limits.
+DOWNLOAD_THROTTLE_TENANT = env.str("DOWNLOAD_THROTTLE_TENANT", default="120/min")
+# Where the limits library keeps its atomic counters: Redis when REDIS_URL is set (shared by
+# every process), else this process's memory (development).
+RATE_LIMIT_STORAGE_URL = env.str("RATE_LIMIT_STORAGE_URL", default=REDIS_URL or "memory://")
 # How long an Idempotency-Key replays its first answer (Stripe: 24 h).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # The one request body limit, for the API, the portal's forms and provider callbacks: two 10 MB

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from ops import views as ops_views
 from seedance_site import validators
 from seedance_site.health import healthz
 
@@ -15,6 +16,8 @@ handler500 = "seedance_site.api_errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # REST API v1, the Kie-compatible surface, /api/schema/ and /api/docs/.
     path("api/", include("generations.api.urls")),

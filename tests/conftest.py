@@ -12,8 +12,10 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from generations.api import throttles
 from seedance_site import table_cache
 from tests.factories import add_member, make_api_key, make_tenant, make_user
+from tests.s3 import s3_server, s3_storage  # noqa: F401 - fixtures: a real S3 API on loopback
 
 
 def pytest_collection_modifyitems(items):
@@ -46,9 +48,11 @@ def _fresh_cache():
     one test would otherwise throttle the next."""
     cache.clear()
     table_cache.clear_all()
+    throttles.reset()
     yield
     cache.clear()
     table_cache.clear_all()
+    throttles.reset()
 
 
 @pytest.fixture

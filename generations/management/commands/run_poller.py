@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from generations.tasks import poll_due
+from ops import heartbeats
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,13 @@ class Command(BaseCommand):
 
     def loop(self, interval: float) -> None:
         self.running = True
+        last_beat = 0.0
         while self.running:
             # Drop connections the database closed meanwhile (restarts, CONN_MAX_AGE).
             close_old_connections()
             claimed = self.sweep()
+            if time.monotonic() - last_beat >= settings.HEARTBEAT_INTERVAL_SECONDS:
+                last_beat = self.heartbeat()
             if claimed < settings.GENERATION_POLL_BATCH:
                 self.sleep(interval)
 
@@ -62,6 +66,14 @@ class Command(BaseCommand):
             # A bad sweep (database restarting, a bug in one row) must not stop the clock.
             log.exception("poll sweep failed")
             return 0
+
+    def heartbeat(self) -> float:
+        """Tell /readyz this poller's loop is turning (ops.heartbeats). Returns when it beat."""
+        try:
+            heartbeats.beat("poller")
+        except Exception:
+            log.exception("poller heartbeat failed")
+        return time.monotonic()
 
     def _stop(self, *args):
         self.running = False
