@@ -20,35 +20,16 @@ class StateCollector:
         from generations.models import TERMINAL, Generation
 
         now = timezone.now()
-        open_jobs = GaugeMetricFamily(
+        yield _by_state_and_provider(
             "seedance_generations_open",
             "Generations not yet finished, by state and provider.",
-            labels=["state", "provider"],
+            Generation.objects.exclude(status__in=TERMINAL),
         )
-        rows = (
-            Generation.objects.exclude(status__in=TERMINAL)
-            .values_list("status", "provider")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for status, provider, n in rows:
-            open_jobs.add_metric([status, provider or "none"], n)
-        yield open_jobs
-
-        finished = GaugeMetricFamily(
+        yield _by_state_and_provider(
             "seedance_generations_finished_last_hour",
             "Generations that finished in the last hour, by final state and provider.",
-            labels=["state", "provider"],
+            Generation.objects.filter(status__in=TERMINAL, finished_at__gte=now - timedelta(hours=1)),
         )
-        rows = (
-            Generation.objects.filter(status__in=TERMINAL, finished_at__gte=now - timedelta(hours=1))
-            .values_list("status", "provider")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for status, provider, n in rows:
-            finished.add_metric([status, provider or "none"], n)
-        yield finished
 
         oldest_due = (
             Generation.objects.exclude(status__in=TERMINAL)
@@ -70,6 +51,14 @@ class StateCollector:
             yield GaugeMetricFamily(
                 "seedance_queue_depth", "Tasks waiting in the django-q2 queue.", value=depth
             )
+
+
+def _by_state_and_provider(name: str, documentation: str, generations) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation, labels=["state", "provider"])
+    rows = generations.values_list("status", "provider").annotate(n=Count("id")).order_by()
+    for status, provider, n in rows:
+        gauge.add_metric([status, provider or "none"], n)
+    return gauge
 
 
 def _queue_depth() -> int | None:
