@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -110,7 +111,10 @@ def keys(request):
         "secret": secret,
         "form_token": request.POST.get("form_token") if form.errors else form_tokens.issue(request),
     }
-    return render(request, "accounts/keys.html", context, status=422 if form.errors else 200)
+    response = render(request, "accounts/keys.html", context, status=422 if form.errors else 200)
+    if secret:
+        add_never_cache_headers(response)  # the new key is on the page: no cache may keep it
+    return response
 
 
 @tenant_required("manage_keys")

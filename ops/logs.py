@@ -89,7 +89,11 @@ class RequestIdMiddleware:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         started = time.monotonic()
-        with bind(request_id=request_id):
+        # Every field is set (and reset) here, so process_view may bind the generation.
+        tokens = [
+            (var, var.set(request_id if name == "request_id" else None)) for name, var in _context.items()
+        ]
+        try:
             response = self.get_response(request)
             response[self.header] = request_id
             access.log(
@@ -105,7 +109,15 @@ class RequestIdMiddleware:
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },
             )
+        finally:
+            for var, token in reversed(tokens):
+                var.reset(token)
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A URL about one generation (/api/v1/generations/<id>, /results/<id>/...) names it."""
+        if generation_id := view_kwargs.get("generation_id"):
+            _context["generation_id"].set(str(generation_id))
 
 
 # --- django-q2 tasks ------------------------------------------------------------------------------

@@ -7,15 +7,16 @@ tenant, so another tenant's id is a 404.
 
 from __future__ import annotations
 
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from generations import results
+from generations import downloads, results
 from generations.api.pagination import NewestFirstPagination, PageSerializer
 from generations.api.schema import errors
+from generations.api.throttles import DownloadThrottle
 from generations.api.views import ApiView
 from generations.webhooks import delivery as sender
 from generations.webhooks import services
@@ -34,6 +35,13 @@ class WebhookSerializer(serializers.Serializer):
     secret = serializers.CharField(
         required=False, help_text="whsec_...: only in the answer that created or rotated it."
     )
+
+
+def _no_store(response: Response, shows_secret: bool) -> Response:
+    """An answer carrying the signing secret must not be kept by any cache."""
+    if shows_secret:
+        add_never_cache_headers(response)
+    return response
 
 
 def webhook_json(endpoint: WebhookEndpoint | None, *, secret: bool = False) -> dict:
@@ -143,7 +151,7 @@ class WebhookView(ApiView):
         endpoint, secret_is_new = services.configure(
             self.tenant, url=data.get("url"), events=data.get("events"), enabled=data.get("enabled")
         )
-        return Response(webhook_json(endpoint, secret=secret_is_new))
+        return _no_store(Response(webhook_json(endpoint, secret=secret_is_new)), secret_is_new)
 
 
 class RotateView(ApiView):
@@ -155,7 +163,7 @@ class RotateView(ApiView):
     )
     def post(self, request):
         endpoint = services.rotate_secret(self.tenant, actor=request.auth, request=request)
-        return Response(webhook_json(endpoint, secret=True))
+        return _no_store(Response(webhook_json(endpoint, secret=True)), True)
 
 
 class DeliveriesView(ApiView):
@@ -194,14 +202,13 @@ class ResultFileView(ApiView):
     """Our copy of a result file, to the owning tenant only (?download=1 as an attachment)."""
 
     kind: str
+    # Downloads count against the tenant's download limit, not the API's request limits.
+    throttle_classes = [DownloadThrottle]
 
     def get(self, request, generation_id: str):
         file, content_type, filename = results.open_result(self.tenant, generation_id, self.kind)
-        return FileResponse(
-            file.open("rb"),
-            content_type=content_type,
-            as_attachment=request.query_params.get("download") == "1",
-            filename=filename,
+        return downloads.respond(
+            file, content_type, filename, as_attachment=request.query_params.get("download") == "1"
         )
 
 

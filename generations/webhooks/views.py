@@ -9,12 +9,14 @@ import json
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import tenant_required
-from generations import results
+from generations import downloads, results
+from generations.api.throttles import download_wait
 from generations.webhooks import delivery as sender
 from generations.webhooks import services
 from generations.webhooks.models import ALL_EVENTS, WebhookDelivery, WebhookEndpoint, default_events
@@ -42,7 +44,7 @@ def _page(request, form=None, secret: str | None = None):
     state = request.GET.get("state")
     if state in WebhookDelivery.State.values:
         deliveries = deliveries.filter(state=state)
-    return render(
+    response = render(
         request,
         "webhooks/page.html",
         {
@@ -56,6 +58,9 @@ def _page(request, form=None, secret: str | None = None):
             "state": state,
         },
     )
+    if secret:
+        add_never_cache_headers(response)  # the signing secret is on the page
+    return response
 
 
 @tenant_required("manage_webhooks")
@@ -144,9 +149,11 @@ def result_file(request, generation_id: str, kind: str):
         file, content_type, filename = results.open_result(request.tenant, generation_id, kind)
     except DomainError as exc:
         raise Http404(exc.message) from None
-    return FileResponse(
-        file.open("rb"),
-        content_type=content_type,
-        as_attachment=request.GET.get("download") == "1",
-        filename=filename,
-    )
+    wait = download_wait(request.tenant.pk)
+    if wait is not None:
+        response = HttpResponse(
+            f"Too many downloads; try again in {wait} s.\n", status=429, content_type="text/plain"
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    return downloads.respond(file, content_type, filename, as_attachment=request.GET.get("download") == "1")

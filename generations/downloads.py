@@ -1,0 +1,48 @@
+"""Answering a result download once `results.open_result()` has checked the tenant.
+
+No web worker streams a video:
+
+- on S3, a redirect to a presigned URL that expires after RESULT_URL_TTL_SECONDS, with the
+  content type and file name (attachment or inline) signed into it;
+- on the filesystem with RESULT_ACCEL_REDIRECT_PREFIX set, an empty answer with
+  `X-Accel-Redirect: <prefix><file name>`: nginx sends the file (deploy/nginx.conf);
+- otherwise (development) Django streams the file itself.
+
+Each counts against the tenant's download limit (DOWNLOAD_THROTTLE_TENANT), not the API's.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
+
+from generations.result_storage import is_s3
+
+
+def respond(file, content_type: str, filename: str, *, as_attachment: bool) -> HttpResponse:
+    """The answer that gets the tenant their file (see the module docstring)."""
+    storage = file.storage
+    disposition = content_disposition_header(as_attachment, filename)
+    if is_s3(storage):
+        url = storage.url(
+            file.name,
+            parameters={"ResponseContentType": content_type, "ResponseContentDisposition": disposition},
+            expire=settings.AWS_QUERYSTRING_EXPIRE,
+        )
+        response = HttpResponseRedirect(url)
+    elif settings.RESULT_ACCEL_REDIRECT_PREFIX:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = (
+            settings.RESULT_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + quote(file.name)
+        )
+        response["Content-Disposition"] = disposition
+    else:
+        return FileResponse(
+            file.open("rb"), content_type=content_type, as_attachment=as_attachment, filename=filename
+        )
+    # The signed URL is the tenant's alone: never cached by a proxy.
+    response["Cache-Control"] = "private, no-store"
+    return response
