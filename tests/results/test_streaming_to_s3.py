@@ -1,0 +1,90 @@
+"""Mirroring into S3 (moto's server on loopback) streams: provider -> multipart upload, one part
+at a time, and the tenant downloads the copy through a presigned redirect."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import httpx
+import pytest
+
+from generations import results
+from generations.models import Generation
+from tests.s3 import free_port
+from tests.webhooks.helpers import finish, running_generation
+
+pytestmark = pytest.mark.django_db
+
+MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+MB = 1024 * 1024
+
+# A provider's file server on loopback: /<n>.mp4 answers an MP4 header and n MB of filler,
+# produced as it is sent (the test process never holds the file either).
+SERVER = textwrap.dedent(
+    """
+    import sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    HEAD = %r
+    CHUNK = bytes(range(256)) * 256
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            size = int(self.path.strip("/").split(".")[0]) * 1024 * 1024
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(HEAD)
+            left = size - len(HEAD)
+            while left > 0:
+                piece = CHUNK[: min(len(CHUNK), left)]
+                self.wfile.write(piece)
+                left -= len(piece)
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+    """
+    % (MP4_HEAD,)
+)
+
+
+@pytest.fixture(scope="module")
+def provider_files():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.head(base, timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def succeeded_with(tenant, url):
+    generation = running_generation(tenant)
+    finish(generation, "succeeded", video_url=url, last_frame_url="")
+    return Generation.objects.get(pk=generation.pk)
+
+
+def test_a_mirrored_video_goes_to_s3_and_downloads_through_a_presigned_url(
+    api_client, tenant, s3_storage, provider_files, queued
+):
+    generation = succeeded_with(tenant, f"{provider_files}/2.mp4")
+    assert results.mirror(generation.pk) == "stored"
+    generation.refresh_from_db()
+    assert generation.video_file.name.endswith(f"{generation.pk}.mp4")
+    response = api_client.get(f"/api/v1/generations/{generation.pk}/video")
+    assert response.status_code == 302
+    video = httpx.get(response["Location"])
+    assert video.status_code == 200
+    assert len(video.content) == 2 * MB and video.content.startswith(MP4_HEAD)
