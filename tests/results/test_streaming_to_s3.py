@@ -28,7 +28,7 @@ SERVER = textwrap.dedent(
     import sys
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    HEAD = %r
+    HEAD = {head!r}
     CHUNK = bytes(range(256)) * 256
 
     class Handler(BaseHTTPRequestHandler):
@@ -50,8 +50,7 @@ SERVER = textwrap.dedent(
 
     ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
     """
-    % (MP4_HEAD,)
-)
+).format(head=MP4_HEAD)
 
 
 @pytest.fixture(scope="module")
