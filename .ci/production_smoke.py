@@ -205,6 +205,7 @@ def main() -> int:
             # The sandbox emulates the providers, on each host's own loopback address.
             "SANDBOX_ENABLED": "True",
             "SANDBOX_ALLOW_PRODUCTION": "True",
+            "SANDBOX_API_KEY": secrets.token_urlsafe(24),
             "SANDBOX_DELAY_SECONDS": "1",
             "OUTBOUND_ALLOWLIST": "127.0.0.1",
             "GENERATION_POLL_MIN_SECONDS": "1",

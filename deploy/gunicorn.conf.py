@@ -26,6 +26,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Requests are logged by the app as JSON with their request id (ops.logs); errors go to stderr.
 accesslog = None
 errorlog = "-"
+# Callback URLs carry a token: gunicorn's own lines have it redacted (seedance_site.log_redaction).
+logger_class = "seedance_site.log_redaction.GunicornLogger"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 

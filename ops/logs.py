@@ -22,6 +22,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+from seedance_site.log_redaction import redact
+
 FIELDS = ("request_id", "generation_id", "tenant_id")
 _context: dict[str, contextvars.ContextVar] = {
     name: contextvars.ContextVar(name, default=None) for name in FIELDS
@@ -96,15 +98,16 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[self.header] = request_id
+            path = redact(request.path)  # a callback URL's token is a credential
             access.log(
                 logging.DEBUG if request.path in self.quiet_paths else logging.INFO,
                 "%s %s %s",
                 request.method,
-                request.path,
+                path,
                 response.status_code,
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": path,
                     "status": response.status_code,
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },

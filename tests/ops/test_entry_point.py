@@ -20,6 +20,7 @@ def production_env(tmp_path, **extra):
         SECRET_KEY="x" * 60,
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=str(tmp_path / "static"),
+        SANDBOX_ENABLED="False",
         MEDIA_ROOT=str(tmp_path / "media"),
         **extra,
     )

@@ -56,3 +56,11 @@ def test_a_missing_or_malformed_request_id_gets_a_fresh_one(client):
     first = client.get("/healthz")["X-Request-ID"]
     second = client.get("/healthz", HTTP_X_REQUEST_ID="bad id\nwith newline")["X-Request-ID"]
     assert len(first) == 32 and len(second) == 32 and first != second
+
+
+def test_the_access_line_of_a_provider_callback_hides_its_token(client, caplog):
+    caplog.set_level(logging.INFO, logger="ops.access")
+    client.post("/callbacks/kie/SeCrEtToKeN123/", data=b"{}", content_type="application/json")
+    line = next(r for r in caplog.records if r.name == "ops.access")
+    assert "SeCrEtToKeN123" not in line.getMessage() and "SeCrEtToKeN123" not in line.path
+    assert line.path == "/callbacks/kie/[token]/"

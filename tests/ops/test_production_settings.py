@@ -42,6 +42,7 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
         SITE_URL="https://studio.example.com",
         SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
         STATIC_ROOT=str(tmp_path / "static"),
+        SANDBOX_ENABLED="False",
     )
 
     def manage(*args):
