@@ -181,8 +181,8 @@ def credit(payment: Payment | None, reference: str, payment_intent: str = "") ->
             reference,
             note=f"{payment.credits:,} credits bought for {payment.display_amount}",
         )
-        payment.status = Payment.Status.PAID
         payment.paid_at = timezone.now()
+        payment.status = _status(payment)
         payment.failure_message = ""
         if payment_intent:
             payment.payment_intent_id = payment_intent
@@ -274,9 +274,7 @@ def refunded(charge: dict) -> str:
             return "refund already recorded"
         payment.refunded_amount = total
         payment.charge_id = charge["id"]
-        if payment.status != Payment.Status.DISPUTED:
-            fully = total >= payment.amount
-            payment.status = Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED
+        payment.status = _status(payment)
         payment.save()
         taken = _reverse(payment, LedgerEntry.Kind.PAYMENT_REFUND, charge["id"])
     return f"refund recorded, {taken} credits taken back"
@@ -295,13 +293,23 @@ def disputed(dispute: dict) -> str:
             return "dispute already recorded"
         payment.dispute_id = dispute["id"]
         payment.disputed_amount = int(dispute.get("amount") or 0)
-        payment.status = Payment.Status.DISPUTED
+        payment.status = _status(payment)
         payment.save()
         taken = _reverse(payment, LedgerEntry.Kind.DISPUTE, dispute["id"])
         PaymentProfile.objects.filter(tenant_id=payment.tenant_id, auto_recharge=True).update(
             auto_recharge=False, disabled_reason=f"A payment was disputed ({dispute['id']})."
         )
     return f"dispute recorded, {taken} credits taken back"
+
+
+def _status(payment: Payment) -> str:
+    """What a payment's money says: disputed, refunded (fully or partly), paid, or unchanged."""
+    if payment.dispute_id:
+        return Payment.Status.DISPUTED
+    if payment.refunded_amount:
+        fully = payment.refunded_amount >= payment.amount
+        return Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED
+    return Payment.Status.PAID if payment.paid_at else payment.status
 
 
 def _locked_payment_of_charge(charge: dict) -> Payment | None:

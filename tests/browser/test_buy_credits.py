@@ -11,6 +11,7 @@ from billing.services import balance
 from generations import tasks
 from generations.models import Generation
 from tests.browser.checks import assert_accessible, assert_fits
+from tests.browser.test_page_tour import shoot
 from tests.browser.test_signup_and_keys import sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -41,6 +42,7 @@ def test_a_new_team_buys_a_pack_and_generates_its_first_video(tab, studio):
     tab.wait_for_url("**/sandbox/stripe/checkout/cs_test_*/")
     assert "Payment sandbox" in tab.content()
     assert_accessible(tab, "sandbox checkout")
+    shoot(tab, "payment-sandbox-checkout")
     tab.get_by_role("button", name="Pay 5.00 USD").click()
 
     # Back on our page: the webhook has credited the payment.
@@ -48,6 +50,7 @@ def test_a_new_team_buys_a_pack_and_generates_its_first_video(tab, studio):
     tab.wait_for_selector('#payment-status[data-status="paid"]')
     assert tab.locator("#balance").inner_text() == "500"
     assert_accessible(tab, "payment return page")
+    shoot(tab, "payment-return")
     payment = Payment.objects.get(tenant__name="Pia Films")
     entry = LedgerEntry.objects.get(kind="purchase")
     assert entry.reference == payment.checkout_session_id and entry.amount == 500
@@ -58,6 +61,7 @@ def test_a_new_team_buys_a_pack_and_generates_its_first_video(tab, studio):
     assert "Paid" in row.inner_text()
     assert row.get_by_role("link", name="Receipt").get_attribute("href") == payment.receipt_url
     assert_accessible(tab, "billing with a payment")
+    shoot(tab, "billing-with-a-payment")
     tab.set_viewport_size({"width": 390, "height": 800})
     assert_fits(tab, "billing on a phone")
     tab.set_viewport_size({"width": 1280, "height": 860})

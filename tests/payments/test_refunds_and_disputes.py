@@ -151,6 +151,7 @@ def test_a_refund_that_arrives_before_the_payment_event_is_applied_when_it_credi
     assert balance(tenant).balance == 0
     pay(settings)
     assert balance(tenant).balance == 0
+    assert Payment.objects.get().status == "refunded"
     assert sorted(LedgerEntry.objects.for_tenant(tenant).values_list("kind", "amount")) == [
         ("payment_refund", -500),
         ("purchase", 500),

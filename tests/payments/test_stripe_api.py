@@ -120,3 +120,23 @@ def test_stripe_being_unreachable_is_an_api_connection_error(stripe_live, paymen
     stripe_live.post("/v1/refunds").mock(side_effect=httpx.ConnectError("down"))
     with pytest.raises(stripe.APIConnectionError):
         stripe_api.refund(payment, 500, key="refund-1-0")
+
+
+def test_saving_a_card_creates_the_customer_then_a_setup_mode_session(stripe_live, tenant):
+    customers = stripe_live.post("/v1/customers").mock(
+        return_value=httpx.Response(200, json=recorded("customer.json"))
+    )
+    sessions = stripe_live.post("/v1/checkout/sessions").mock(
+        return_value=httpx.Response(200, json=recorded("checkout_session_setup.json"))
+    )
+    customer = stripe_api.create_customer(tenant, "alice@example.org")
+    assert customer == "cus_NffrFeUfNV2Hib"
+    sent = form(customers.calls.last.request)
+    assert (sent["email"], sent["metadata[tenant]"]) == ("alice@example.org", str(tenant.pk))
+    assert customers.calls.last.request.headers["Idempotency-Key"] == f"customer-{tenant.pk}"
+
+    redirect = stripe_api.create_card_setup(tenant, customer, "https://s/saved", "https://s/back", "a1")
+    assert redirect.url.startswith("https://checkout.stripe.com/")
+    sent = form(sessions.calls.last.request)
+    assert (sent["mode"], sent["customer"], sent["metadata[purpose]"]) == ("setup", customer, "save_card")
+    assert "line_items[0][quantity]" not in sent
