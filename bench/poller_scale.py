@@ -45,12 +45,12 @@ def seed(tenant, jobs: int, *, mode: str, scale: float) -> list[tuple[float, str
     from django.utils import timezone
 
     from billing.models import CreditAccount
-    from generations import services
+    from generations import polling, services
     from generations.models import Generation, Hold, Status
     from generations.sandbox.models import SandboxTask
 
     now, rng = timezone.now(), random.Random(jobs)
-    first_poll = services.first_poll_delay("sandbox")
+    first_poll = polling.first_poll_at(Generation(provider="sandbox"), now) - now  # nothing learned yet
     finishing = []
     for start in range(0, jobs, 2000):
         generations, tasks = [], []
@@ -69,7 +69,7 @@ def seed(tenant, jobs: int, *, mode: str, scale: float) -> list[tuple[float, str
                 created_at=now,
                 submitted_at=now,
                 next_poll_at=now + first_poll,
-                deadline=now + services.deadline_for("sandbox"),
+                deadline=now + polling.deadline_for("sandbox"),
             )
             callback = services.callback_url_for(generation, "sandbox") if mode == "callbacks" else ""
             delay = rng.uniform(0, TASK_SECONDS / scale)

@@ -15,7 +15,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from generations import providers, services
+from generations import lifecycle, polling, providers
 from generations.models import Generation, GenerationEvent, Status
 from generations.providers.base import CallbackRejected
 from seedance_site import validators
@@ -63,9 +63,12 @@ def provider_callback(request, provider: str, token: str):
     )
     if not generation.provider_task_id and generation.status == Status.PENDING:
         # The create call's answer was lost (timeout, dead worker): this names the task.
-        generation = services.adopt_task(generation.id, task_id)
+        generation = lifecycle.adopt(generation.id, task_id)
     if signed:
-        services.apply_update(generation.id, update, source="callback")
+        try:
+            lifecycle.provider_update(generation.id, update, source="callback")
+        except lifecycle.StaleUpdate:
+            pass  # a duplicate or late callback: already acted on
     else:
-        services.poll_soon(generation)
+        polling.poll_soon(generation)
     return JsonResponse({"ok": True})

@@ -36,6 +36,19 @@ class Hold(models.TextChoices):
     RELEASED = "released", "Released"
 
 
+class Mirror(models.TextChoices):
+    """Where our copy of the provider's result stands (generations.results)."""
+
+    NONE = "", "Nothing to copy yet"
+    COPYING = "copying", "Copying"
+    COPIED = "copied", "Copied"
+    FAILED = "failed", "Could not be copied"
+
+
+# A stage is a status, or `finishing`: running at our end while the provider's result is copied
+# (status running, mirror copying). generations.lifecycle moves generations between stages.
+FINISHING = "finishing"
+
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED, Status.REJECTED})
 IN_FLIGHT = frozenset({Status.QUEUED, Status.RUNNING})
 OPEN = frozenset(set(Status) - TERMINAL)
@@ -53,10 +66,11 @@ class GenerationQuerySet(TenantScopedQuerySet):
         return self.filter(status__in=IN_FLIGHT)
 
     def occupying_slots(self):
-        """Jobs that count against the tenant's in-flight cap: at the provider, or pending with a
-        create call under way."""
+        """Jobs that count against the tenant's in-flight cap: at the provider (not finishing: the
+        provider is done), or pending with a create call under way."""
         return self.filter(
-            Q(status__in=IN_FLIGHT) | Q(status=Status.PENDING, submission_started_at__isnull=False)
+            Q(status__in=IN_FLIGHT, mirror_state=Mirror.NONE)
+            | Q(status=Status.PENDING, submission_started_at__isnull=False)
         )
 
 
@@ -112,6 +126,15 @@ class Generation(models.Model):
     video_file = models.FileField(upload_to="results/%Y/%m/", blank=True, default="")  # our mirror
     last_frame_file = models.FileField(upload_to="results/%Y/%m/", blank=True, default="")
     actual_duration = models.IntegerField(null=True, blank=True)
+    # The copy of the result (generations.results). Success waits for it: a generation is
+    # `succeeded` only once mirror_state is "copied".
+    mirror_state = models.CharField(max_length=10, choices=Mirror.choices, blank=True, default=Mirror.NONE)
+    # When the provider's result reached us, and how ("callback" or "poll"): the poll schedule
+    # learns from these how long jobs take (generations.polling).
+    result_at = models.DateTimeField(null=True, blank=True)
+    result_source = models.CharField(max_length=10, blank=True, default="")
+    # Set when the files were deleted after the tenant's retention period.
+    files_purged_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=100, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
 
@@ -160,6 +183,12 @@ class Generation(models.Model):
                 name="generations_due_polls",
                 condition=Q(status__in=["pending", "queued", "running"]),
             ),
+            # Used by polling.expected_seconds(): the latest results of one kind of job.
+            models.Index(
+                fields=["provider", "resolution", "duration", "-result_at"],
+                name="generations_recent_results",
+                condition=Q(result_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -178,6 +207,13 @@ class Generation(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def stage(self) -> str:
+        """The status, or `finishing` while the provider's result is being copied."""
+        if self.status == Status.RUNNING and self.mirror_state == Mirror.COPYING:
+            return FINISHING
+        return self.status
 
     @property
     def spec(self) -> GenerationSpec:
@@ -214,6 +250,38 @@ class Generation(models.Model):
             kind=GenerationEvent.Kind.STATE,
             message=f"Created by {by}, asking for {self.requested_provider}: {self.quoted} credits held",
         )
+
+
+class GenerationChange(models.Model):
+    """The outbox: one row per change of stage, written in the transition's transaction.
+
+    generations.followups claims unprocessed rows and does what follows a change (copy the
+    result, write customer webhook deliveries). `claimed_until` is a worker's lease, and the
+    time of the next attempt when a follow-up asked to be retried: a row whose lease ran out
+    unprocessed (its worker died) is claimed again.
+    """
+
+    generation = models.ForeignKey(Generation, models.CASCADE, related_name="changes")
+    from_stage = models.CharField(max_length=20)
+    to_stage = models.CharField(max_length=20)
+    source = models.CharField(max_length=20, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Used by followups.claim() and sweep(): only unprocessed changes are scanned.
+            models.Index(
+                fields=["created_at"],
+                name="generations_change_open",
+                condition=Q(processed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generation_id}: {self.from_stage} → {self.to_stage}"
 
 
 class GenerationEvent(models.Model):

@@ -3,7 +3,7 @@
 Deliberately small: term lists matched case-insensitively anywhere in the prompt. Two sources
 apply together: the settings MODERATION_BLOCKED_TERMS / MODERATION_REVIEW_TERMS (deploy-time,
 comma-separated) and the active ModerationTerm rows staff edit in admin. Staff review of held
-jobs goes through services.approve()/reject().
+jobs goes through lifecycle.approve()/reject().
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Results: mirroring provider files into our storage, serving them to the tenant, retention.
+"""Results: copying provider files into our storage, serving them to the tenant, retention.
 
-Provider result URLs expire (1 h at JieKou, 24 h at Ark), so on success `mirror()` copies the
-video and the last frame into Django's default storage (local media, or S3 through
-django-storages when configured):
+Provider result URLs expire (1 h at JieKou, 24 h at Ark), and a customer who sees `succeeded`
+downloads at once, so a generation the provider finished is `finishing` (status running,
+`mirror_state` copying) until `mirror()` has copied the video into Django's default storage
+(local media, or S3 through django-storages when configured). generations.followups runs it
+for each change into `finishing`. The copy is made:
 
 - through the outbound guard (generations.outbound), so a provider answer pointing at an
   internal address cannot make us fetch it;
@@ -10,14 +12,15 @@ django-storages when configured):
 - checked: HTTP 200, a declared content type we accept, magic bytes that agree with it, and
   at most RESULT_MAX_BYTES (RESULT_FRAME_MAX_BYTES for the frame), by Content-Length when sent
   and by counting either way;
-- retried on 5xx/429/timeouts/connection errors after RESULT_MIRROR_RETRY_SCHEDULE seconds;
-  403/404/410 mean the URL is gone, which is recorded on the generation's timeline, as is any
-  refusal. A failure is never an exception out of the task.
+- retried on 5xx/429/timeouts/connection errors after RESULT_MIRROR_RETRY_SCHEDULE seconds.
 
-Every outcome is a GenerationEvent with data {"mirror": outcome, "kind": kind}; the provider URL
-itself stays off the timeline (tenants read it; the URL is for staff, on the Generation row).
-Our copy is served to the tenant's members only: `open_result()` is the one check, used by the
-API (bearer key) and the portal (session) download views.
+Copied: lifecycle.result_copied() makes it `succeeded` and captures the hold. Never copyable
+(403/404/410, a refused file, retries used up): lifecycle.result_lost() makes it `failed`
+(`result_unavailable`) and releases the hold. The state is on the row (`mirror_state`,
+`files_purged_at`); the timeline only tells the story, and the provider URL stays off it
+(tenants read it; the URL is for staff, on the Generation row). Our copy is served to the
+tenant's members only: `open_result()` is the one check, used by the API (bearer key) and the
+portal (session) download views.
 """
 
 from __future__ import annotations
@@ -32,10 +35,9 @@ from django.conf import settings
 from django.core.files import File
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task, schedule
 
-from generations import outbound
-from generations.models import Generation, GenerationEvent, Status
+from generations import lifecycle, outbound
+from generations.models import Generation, GenerationEvent, Mirror, Status
 from seedance_site.errors import DomainError
 
 log = logging.getLogger("generations.results")
@@ -52,10 +54,6 @@ CONTENT_TYPES = {
 # Object stores often label everything this way; then the magic bytes alone decide.
 GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
 GONE_STATUSES = frozenset({403, 404, 410})
-
-# Outcomes recorded on the timeline.
-STORED, RETRYING, GONE, REFUSED, GAVE_UP = "stored", "retrying", "gone", "refused", "gave_up"
-FINAL_FAILURES = (GONE, REFUSED, GAVE_UP)
 
 
 class _Refused(Exception):
@@ -153,119 +151,68 @@ def _store(generation: Generation, kind: str) -> str:
     return name
 
 
-def _record(generation: Generation, kind: str, outcome: str, message: str, **data) -> None:
-    GenerationEvent.record(
-        generation, GenerationEvent.Kind.NOTE, message, {"mirror": outcome, "kind": kind, **data}
-    )
+def _record(generation: Generation, message: str) -> None:
+    GenerationEvent.record(generation, GenerationEvent.Kind.NOTE, message)
 
 
-def mirror(generation_id: str, attempt: int = 1) -> str:
-    """django-q task: copy a succeeded generation's files into our storage. Never raises for a
-    bad or dead provider URL; records the outcome on the timeline instead."""
+def mirror(generation_id: str, attempt: int = 1) -> timedelta | None:
+    """Copy a finishing generation's video (and last frame) into our storage, then let the
+    lifecycle finish it: succeeded once the video is copied, failed when it never can be.
+
+    Returns the wait before another attempt (a transient failure with retries left), else None.
+    The last frame is best effort: one try per attempt, and never holds the video back. Never
+    raises for a bad or dead provider URL; outcomes go on the timeline.
+    """
     generation = Generation.objects.filter(pk=generation_id).first()
-    if generation is None or generation.status != Status.SUCCEEDED:
-        return "skipped"
-    label = {"video": "video", "last_frame": "last frame"}
-    retry = False
-    outcomes = []
-    for kind in KINDS:
-        if getattr(generation, FIELDS[kind]) or not getattr(generation, SOURCE_FIELDS[kind]):
-            continue
-        if _gave_up(generation, kind):
-            continue
+    if generation is None or generation.mirror_state != Mirror.COPYING:
+        return None  # copied, failed, or cancelled meanwhile
+    if not generation.last_frame_file and generation.last_frame_url:
         try:
-            _store(generation, kind)
-        except _Gone as exc:
-            _record(generation, kind, GONE, f"The provider's {label[kind]} is no longer available ({exc}).")
-            outcomes.append(GONE)
-        except _Refused as exc:
-            _record(generation, kind, REFUSED, f"The provider's {label[kind]} was refused: {exc}.")
-            outcomes.append(REFUSED)
+            _store(generation, "last_frame")
+        except (_Gone, _Refused, _Transient) as exc:
+            _record(generation, f"The provider's last frame was not copied: {exc}.")
+    if not generation.video_file:
+        try:
+            _store(generation, "video")
+        except (_Gone, _Refused) as exc:
+            _lost(generation, str(exc))
+            return None
         except _Transient as exc:
             delay = _retry_delay(attempt)
             if delay is None:
-                _record(
-                    generation,
-                    kind,
-                    GAVE_UP,
-                    f"Gave up copying the {label[kind]} after {attempt} attempts: {exc}.",
-                )
-                outcomes.append(GAVE_UP)
-            else:
-                _record(
-                    generation,
-                    kind,
-                    RETRYING,
-                    f"Copying the {label[kind]} failed ({exc}); retrying in {int(delay.total_seconds())} s.",
-                    attempt=attempt,
-                )
-                retry = True
-                outcomes.append(RETRYING)
-        else:
-            _record(generation, kind, STORED, f"The {label[kind]} was copied to our storage.")
-            outcomes.append(STORED)
-    if retry:
-        schedule(
-            "generations.results.mirror",
-            generation_id,
-            attempt + 1,
-            name=f"mirror-{generation_id}-{attempt + 1}",
-            schedule_type="O",
-            repeats=-1,
-            next_run=timezone.now() + _retry_delay(attempt),
-        )
-    _release_waiting_webhooks(generation)
-    return ",".join(outcomes) or "nothing_to_do"
+                _lost(generation, f"gave up after {attempt} attempts ({exc})")
+                return None
+            _record(
+                generation,
+                f"Copying the video failed ({exc}); retrying in {int(delay.total_seconds())} s.",
+            )
+            return delay
+        _record(generation, "The video was copied to our storage.")
+    if generation.status == Status.SUCCEEDED:
+        # Succeeded before results waited for the copy (generations 0008 marks such rows).
+        Generation.objects.filter(pk=generation.pk).update(mirror_state=Mirror.COPIED)
+        return None
+    try:
+        lifecycle.result_copied(generation.pk)
+    except lifecycle.InvalidTransition:
+        pass  # cancelled while copying: nothing is charged, the copy stays for staff
+    return None
+
+
+def _lost(generation: Generation, reason: str) -> None:
+    if generation.status == Status.SUCCEEDED:
+        Generation.objects.filter(pk=generation.pk).update(mirror_state=Mirror.FAILED)
+        _record(generation, f"The provider's video could not be copied: {reason}.")
+        return
+    try:
+        lifecycle.result_lost(generation.pk, reason)
+    except lifecycle.InvalidTransition:
+        pass
 
 
 def _retry_delay(attempt: int) -> timedelta | None:
     schedule_ = settings.RESULT_MIRROR_RETRY_SCHEDULE
     return timedelta(seconds=schedule_[attempt - 1]) if attempt <= len(schedule_) else None
-
-
-def _gave_up(generation: Generation, kind: str) -> bool:
-    return generation.events.filter(
-        kind=GenerationEvent.Kind.NOTE, data__mirror__in=FINAL_FAILURES, data__kind=kind
-    ).exists()
-
-
-def mirror_gave_up(generation: Generation) -> bool:
-    """True when the video will not be mirrored (gone, refused, or out of retries)."""
-    return _gave_up(generation, "video")
-
-
-def _release_waiting_webhooks(generation: Generation) -> None:
-    """generation.succeeded deliveries wait for the video; once it is settled, send them now."""
-    generation.refresh_from_db(fields=["video_file"])
-    if not generation.video_file and not mirror_gave_up(generation):
-        return
-    from generations.webhooks.models import WebhookDelivery
-    from generations.webhooks.outbox import enqueue
-
-    waiting = WebhookDelivery.objects.filter(generation=generation, state="pending", attempts=0)
-    ids = list(waiting.values_list("pk", flat=True))
-    waiting.update(next_attempt_at=timezone.now())
-    enqueue(ids)
-
-
-def sweep_unmirrored() -> str:
-    """Scheduled: mirror succeeded generations whose mirror task never ran (lost enqueue).
-
-    A generation with any mirror event on its timeline has been handled (retries are scheduled
-    by the task itself), so only rows with none are picked, after a grace period.
-    """
-    now = timezone.now()
-    candidates = (
-        Generation.objects.filter(status=Status.SUCCEEDED, video_file="")
-        .exclude(video_url="")
-        .filter(finished_at__lt=now - timedelta(minutes=10), finished_at__gt=now - timedelta(days=7))
-        .exclude(events__data__has_key="mirror")
-        .values_list("pk", flat=True)[:200]
-    )
-    ids = list(candidates)
-    for generation_id in ids:
-        async_task("generations.results.mirror", generation_id, task_name=f"mirror-{generation_id}")
-    return f"enqueued {len(ids)}"
 
 
 def purge_expired_results() -> str:
@@ -285,12 +232,12 @@ def purge_expired_results() -> str:
             if file:
                 file.storage.delete(file.name)
                 deleted += 1
-        Generation.objects.filter(pk=generation.pk).update(video_file="", last_frame_file="")
-        GenerationEvent.record(
+        Generation.objects.filter(pk=generation.pk).update(
+            video_file="", last_frame_file="", files_purged_at=now
+        )
+        _record(
             generation,
-            GenerationEvent.Kind.NOTE,
             f"Result files deleted: the team keeps results for {generation.tenant.retention_days} days.",
-            {"retention": "deleted"},
         )
     return f"deleted {deleted} file(s)"
 
@@ -322,16 +269,13 @@ def open_result(tenant, generation_id: str, kind: str):
     file = getattr(generation, FIELDS[kind])
     if not file:
         label = kind.replace("_", " ")
+        if generation.files_purged_at is not None:
+            raise ResultNotFound(f"The {label} was deleted after the team's retention period.")
+        if generation.mirror_state == Mirror.COPYING:
+            raise ResultNotReady(f"The {label} is still being copied; try again in a few seconds.")
         if generation.status != Status.SUCCEEDED:
             raise ResultNotFound(f"This generation has no {label} (status: {generation.status}).")
-        if _gave_up(generation, kind) or not getattr(generation, SOURCE_FIELDS[kind]):
-            raise ResultNotFound(f"The {label} could not be copied from the provider; see the timeline.")
-        if (
-            generation.tenant.retention_days is not None
-            and generation.events.filter(data__retention="deleted").exists()
-        ):
-            raise ResultNotFound(f"The {label} was deleted after the team's retention period.")
-        raise ResultNotReady(f"The {label} is still being copied; try again in a few seconds.")
+        raise ResultNotFound(f"The {label} could not be copied from the provider; see the timeline.")
     extension = file.name.rsplit(".", 1)[-1]
     content_type = mimetypes.guess_type(f"x.{extension}")[0] or "application/octet-stream"
     suffix = "" if kind == "video" else "-last-frame"

@@ -21,9 +21,9 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import AuditEvent
 from billing import services as billing
-from generations import services, tasks
+from generations import lifecycle, tasks
+from generations.lifecycle import NotAwaitingReview, NotCancellable
 from generations.models import Generation, GenerationEvent, Status
-from generations.services import NotAwaitingReview, NotCancellable
 
 HIDDEN_NOTE = "Removed by moderation."
 
@@ -54,7 +54,7 @@ def cancel_and_refund(generation: Generation, actor, request=None) -> Outcome:
     if not generation.is_terminal:
         before = summary(generation)
         try:
-            generation = services.cancel(generation, actor=actor)
+            generation = lifecycle.cancel(generation, actor=actor)
         except NotCancellable:
             generation = Generation.objects.get(pk=generation.pk)
         if generation.status == Status.CANCELLED:
@@ -206,7 +206,7 @@ def approve(generation: Generation, actor, request=None) -> Outcome:
     try:
         with transaction.atomic():
             before = summary(Generation.objects.get(pk=generation.pk))
-            approved = services.approve(generation, actor)
+            approved = lifecycle.approve(generation, actor)
             audit.record(
                 actor,
                 "generation.approve",
@@ -226,7 +226,7 @@ def reject(generation: Generation, actor, reason: str, request=None) -> Outcome:
     try:
         with transaction.atomic():
             before = summary(Generation.objects.get(pk=generation.pk))
-            rejected = services.reject(generation, actor, reason)
+            rejected = lifecycle.reject(generation, actor, reason)
             audit.record(
                 actor,
                 "generation.reject",

@@ -1,6 +1,6 @@
 """django-q2 tasks of the lifecycle. They take ids, do the network calls, and leave every state
-decision to generations.services. They never sleep: a retry is a `next_poll_at` in the future,
-which `poll_due()` (run every few seconds by `manage.py run_poller`) picks up.
+decision to generations.lifecycle. They never sleep: a retry is a `next_poll_at` in the future,
+which `poll_due()` (run by `manage.py run_poller`, at once when woken) picks up.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from generations import providers, services
-from generations.models import Generation, Status
+from generations import lifecycle, polling, providers, services
+from generations.calls import describe_request, describe_response
+from generations.models import Generation, GenerationEvent, Mirror, Status
 from generations.providers import health, transport
 from generations.providers.base import ProviderError
 from seedance_site.errors import DomainError
@@ -28,7 +29,7 @@ CLAIM_LEASE = timedelta(seconds=60)
 
 def submit_generation(generation_id: str) -> str:
     """Send one pending job to its provider. Returns a short outcome for the task log."""
-    claim = services.begin_submission(generation_id)
+    claim = lifecycle.begin_submission(generation_id)
     if claim is None:
         return "skipped"
     generation, adapter = claim
@@ -38,33 +39,37 @@ def submit_generation(generation_id: str) -> str:
     call: dict = {}
     try:
         request = adapter.build_create(generation.spec, callback_url)
-        call = services.describe_request(request)
+        call = describe_request(request)
         response = transport.send(request)
-        call.update(services.describe_response(response))
+        call.update(describe_response(response))
         task_id = adapter.parse_create(response)
     except ProviderError as error:
         health.record(adapter.slug, ok=False)
-        services.record_submit_error(generation_id, error, call)
+        lifecycle.submit_failed(generation_id, error, call)
         return error.code
     except DomainError as error:
         # The adapter refused the spec (its capabilities changed since the quote): nothing was sent.
-        services.record_submit_error(generation_id, ProviderError(error.message, code=error.code), call)
+        lifecycle.submit_failed(generation_id, ProviderError(error.message, code=error.code), call)
         return error.code
     health.record(adapter.slug, ok=True)
-    generation = services.record_submitted(generation_id, adapter.slug, task_id, call)
+    generation = lifecycle.submit_accepted(generation_id, adapter.slug, task_id, call)
     if generation.is_terminal:
-        services.cancel_at_provider(generation)  # cancelled while the create call was in flight
+        lifecycle.cancel_at_provider(generation)  # cancelled while the create call was in flight
         return "cancelled"
     return "submitted"
 
 
-def poll_generation(generation_id: str) -> str:
-    """Ask the provider where a submitted job stands, and apply the answer."""
+def poll_generation(generation_id: str, reason: str = "poll") -> str:
+    """Ask the provider where a submitted job stands, and apply the answer.
+
+    `reason` is "callback" when an unsigned callback asked for this poll: the result then
+    counts as delivered by callback (generations.polling learns from it).
+    """
     generation = Generation.objects.get(pk=generation_id)
-    if generation.status not in (Status.QUEUED, Status.RUNNING):
-        return generation.status
+    if generation.status not in (Status.QUEUED, Status.RUNNING) or generation.mirror_state != Mirror.NONE:
+        return generation.stage
     if generation.deadline and timezone.now() >= generation.deadline:
-        return services.expire(generation_id).status
+        return lifecycle.expire(generation_id).status
     adapter = providers.get_adapter(generation.provider)
     request = adapter.build_status(generation.provider_task_id)
     try:
@@ -72,22 +77,28 @@ def poll_generation(generation_id: str) -> str:
         update = adapter.parse_status(response)
     except ProviderError as error:
         # Polling errors never end a job: the deadline does, if the provider stays away.
-        services.record_poll_problem(
-            generation,
-            f"Status check at {adapter.slug} failed: {error.message}",
-            services.describe_request(request),
+        _record_poll_problem(
+            generation, f"Status check at {adapter.slug} failed: {error.message}", describe_request(request)
         )
-        services.schedule_next_poll(generation_id, retry_after=error.retry_after)
+        polling.schedule_next_poll(generation_id, retry_after=error.retry_after)
         return "error"
-    if update.state not in services.PROVIDER_STATES:
-        services.record_poll_problem(
+    if update.state not in lifecycle.PROVIDER_STATES:
+        _record_poll_problem(
             generation,
             f"{adapter.slug} reported an unknown state {update.state!r}; still polling",
             {"raw": update.raw},
         )
-    generation = services.apply_update(generation_id, update, source="poll")
-    services.schedule_next_poll(generation_id)
-    return generation.status
+    try:
+        generation = lifecycle.provider_update(generation_id, update, source=reason)
+    except lifecycle.StaleUpdate:
+        return "stale"  # a callback or another poll moved it first
+    polling.schedule_next_poll(generation_id)
+    return generation.stage
+
+
+def _record_poll_problem(generation: Generation, message: str, call: dict | None = None) -> None:
+    """Timeline entry for a poll that failed or returned a state we do not know; never terminal."""
+    GenerationEvent.record(generation, GenerationEvent.Kind.PROVIDER_CALL, message, call)
 
 
 def poll_due(limit: int | None = None) -> int:
@@ -100,9 +111,9 @@ def poll_due(limit: int | None = None) -> int:
     now = timezone.now()
     for generation_id, status, marker, deadline in rows:
         if status == Status.PENDING and marker is not None:
-            services.resolve_lost_submission(generation_id)
+            lifecycle.submission_lost(generation_id)
         elif status == Status.PENDING and deadline and now >= deadline:
-            services.expire(generation_id)  # waited for a slot (or retries) the whole time
+            lifecycle.expire(generation_id)  # waited for a slot (or retries) the whole time
         elif status == Status.PENDING:
             async_task("generations.tasks.submit_generation", generation_id)
         else:

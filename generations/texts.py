@@ -6,7 +6,7 @@ generations.progress works out the waiting figures.
 
 from __future__ import annotations
 
-from generations.models import Generation, Status
+from generations.models import FINISHING, Generation, Status
 
 # One line under the status badge, saying what is happening and what happens next.
 STATE_TEXTS = {
@@ -17,6 +17,7 @@ STATE_TEXTS = {
     Status.PENDING: "Waiting to be sent to the provider.",
     Status.QUEUED: "Accepted by the provider, waiting for a free GPU.",
     Status.RUNNING: "Rendering at the provider.",
+    FINISHING: "Rendered. Copying the video to our storage; it is ready in a moment.",
     Status.SUCCEEDED: "Done.",
     Status.FAILED: "The provider could not make this video. The held credits are back in your balance.",
     Status.CANCELLED: "Cancelled. The held credits are back in your balance.",
@@ -33,12 +34,13 @@ ERROR_TEXTS = {
     "no_video": "The provider said it finished but returned no video.",
     "provider_unavailable": "The provider was unavailable and did not accept the job.",
     "rejected": "Rejected by moderation.",
+    "result_unavailable": "The provider finished, but its video could not be fetched. Nothing was charged.",
     "submission_unconfirmed": "We could not confirm that the provider received the job.",
 }
 
 
 def state_text(generation: Generation) -> str:
-    return STATE_TEXTS.get(generation.status, generation.get_status_display())
+    return STATE_TEXTS.get(generation.stage, generation.get_status_display())
 
 
 def error_text(generation: Generation) -> str:

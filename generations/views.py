@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
 from billing.models import LedgerEntry
-from generations import progress, routing, services
+from generations import lifecycle, progress, routing, services
 from generations.forms import GenerationForm, HistoryFilterForm
-from generations.models import Generation, Status
+from generations.models import FINISHING, Generation
 from generations.spec import DEFAULT_MODEL, GenerationSpec, SpecError
 from seedance_site import validators
 from seedance_site.errors import DomainError
@@ -200,21 +198,7 @@ def live(request, generation_id: str):
     return render(request, "generations/_live.html", _detail_context(generation))
 
 
-# How long the detail page keeps polling for the copy of a finished video before giving up.
-COPY_WAIT = timedelta(minutes=10)
-
-
 def _detail_context(generation: Generation) -> dict:
-    # A success is terminal before our copy of the video exists (generations.results mirrors it
-    # just after); keep refreshing a little longer so the player appears without a reload.
-    copying = (
-        generation.status == Status.SUCCEEDED
-        and not generation.video_file
-        and generation.hidden_at is None
-        and bool(generation.video_url)
-        and generation.finished_at is not None
-        and timezone.now() - generation.finished_at < COPY_WAIT
-    )
     # A staff refund gives the charge back; the ledger's refund entry says how much.
     refunded = sum(
         LedgerEntry.objects.filter(generation_id=generation.pk, kind=LedgerEntry.Kind.REFUND).values_list(
@@ -227,8 +211,9 @@ def _detail_context(generation: Generation) -> dict:
         "refunded": refunded,
         "net_charged": generation.charged - refunded,
         "events": generation.timeline(),
-        "live": not generation.is_terminal or copying,
-        "copying": copying,
+        "live": not generation.is_terminal,
+        # The provider finished; the job stays running while we copy the video (docs/api.md).
+        "copying": generation.stage == FINISHING,
     }
 
 
@@ -237,7 +222,7 @@ def _detail_context(generation: Generation) -> dict:
 def cancel(request, generation_id: str):
     generation = _get_generation(request, generation_id)
     try:
-        services.cancel(generation, actor=request.user)
+        lifecycle.cancel(generation, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -479,8 +479,11 @@ GENERATION_DEADLINE_HOURS_BY_PROVIDER = env.dict(
 TENANT_MAX_IN_FLIGHT = env.int("TENANT_MAX_IN_FLIGHT", default=10)
 # Create calls per job, across providers, before it fails with `provider_unavailable`.
 GENERATION_SUBMIT_MAX_ATTEMPTS = env.int("GENERATION_SUBMIT_MAX_ATTEMPTS", default=5)
-# Poll backoff: first poll after MIN seconds, doubling up to MAX. Where the provider will call
-# back, the first poll waits longer (the callback usually makes it unnecessary).
+# The poll schedule (generations.polling): once recent jobs of a kind show how long they take,
+# polls come every CADENCE seconds from when the job can be done. Before that, and for a job
+# that is unusually late, the backoff: MIN seconds doubling up to MAX. Where the provider calls
+# back, the first poll is a safety net after the slowest recent jobs plus FIRST_POLL_WITH_CALLBACK.
+GENERATION_POLL_CADENCE_SECONDS = env.int("GENERATION_POLL_CADENCE_SECONDS", default=4)
 GENERATION_POLL_MIN_SECONDS = env.int("GENERATION_POLL_MIN_SECONDS", default=5)
 GENERATION_POLL_MAX_SECONDS = env.int("GENERATION_POLL_MAX_SECONDS", default=60)
 GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS = env.int(
@@ -492,8 +495,9 @@ GENERATION_SUBMIT_LEASE_SECONDS = env.int("GENERATION_SUBMIT_LEASE_SECONDS", def
 # How long a lost or timed-out submission may still be adopted by a provider callback
 # before the job is failed and its credits released (docs/lifecycle.md).
 GENERATION_AMBIGUOUS_GRACE_MINUTES = env.int("GENERATION_AMBIGUOUS_GRACE_MINUTES", default=30)
-# The poller (`manage.py run_poller`): seconds between sweeps, rows claimed per sweep.
-GENERATION_POLLER_INTERVAL_SECONDS = env.float("GENERATION_POLLER_INTERVAL_SECONDS", default=2.0)
+# The poller (`manage.py run_poller`): longest wait between sweeps (on PostgreSQL a new job
+# wakes it at once), rows claimed per sweep.
+GENERATION_POLLER_INTERVAL_SECONDS = env.float("GENERATION_POLLER_INTERVAL_SECONDS", default=1.0)
 GENERATION_POLL_BATCH = env.int("GENERATION_POLL_BATCH", default=100)
 
 # --- Outbound HTTP safety ----------------------------------------------------------------------
@@ -517,9 +521,6 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # failed AND the failures have lasted this long: a brief outage never disables it.
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=15)
 WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
-# A generation.succeeded webhook waits (at most this long) for the video to be mirrored, so the
-# video_url it carries can be downloaded when it arrives.
-WEBHOOK_RESULT_WAIT_SECONDS = env.int("WEBHOOK_RESULT_WAIT_SECONDS", default=600)
 
 # --- Results (mirrored videos and last frames, docs/webhooks.md) -------------------------------
 RESULT_MAX_BYTES = env.int("RESULT_MAX_BYTES", default=500 * 1024 * 1024)

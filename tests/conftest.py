@@ -12,6 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from generations import polling
 from generations.api import throttles
 from seedance_site import table_cache
 from tests.factories import add_member, make_api_key, make_tenant, make_user
@@ -43,16 +44,24 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Copied results and uploads go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters live in the cache; ids repeat between tests on SQLite, so counts from
     one test would otherwise throttle the next."""
     cache.clear()
     table_cache.clear_all()
     throttles.reset()
+    polling.forget()
     yield
     cache.clear()
     table_cache.clear_all()
     throttles.reset()
+    polling.forget()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from generations import services as lifecycle
+from generations import services
 from generations.api.links import result_url
 from generations.api.models import KieTask
 from generations.api.serializers import (
@@ -205,14 +205,9 @@ def kie_state(generation: Generation) -> str:
 
 
 def result_urls(generation: Generation) -> list[str]:
-    """Our copy of the video; until it exists, the provider's own (short-lived) link.
-
-    Kie clients download `resultUrls` as soon as the state is success, and the callback goes
-    out at that moment, before our copy is made, so a working link beats none.
-    """
-    if generation.hidden_at:
-        return []  # moderation hid the result
-    url = result_url(generation, "video") or generation.video_url
+    """Our copy of the video. Kie clients download `resultUrls` as soon as the state is
+    success; a generation is `succeeded` only once the copy exists (docs/api.md)."""
+    url = result_url(generation, "video")
     return [url] if url else []
 
 
@@ -357,7 +352,7 @@ class CreateTaskView(KieView):
         serializer = KieCreateTaskSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
-            generation = lifecycle.create_generation(
+            generation = services.create_generation(
                 self.tenant, spec=serializer.spec(), provider="auto", api_key=request.auth
             )
             KieTask.objects.create(

@@ -1,14 +1,15 @@
-"""Where a tenant downloads a generation's mirrored files.
+"""Where a tenant downloads a generation's copied files.
 
-The one place that builds those URLs, so the results engineer can point them at the
-authenticated download endpoint without touching the serializers.
+The one place that builds those URLs (API, Kie-compatible API, webhook bodies). A URL is given
+only for a `succeeded` generation whose file we hold, so `succeeded` always comes with a
+`video_url` that downloads the video (docs/api.md, "Results").
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from generations.models import Generation
+from generations.models import Generation, Status
 
 # The download endpoint's path for each file; it is served to the owning tenant only.
 _PATHS = {
@@ -19,8 +20,13 @@ _FILES = {"video": "video_file", "last_frame": "last_frame_file"}
 
 
 def result_url(generation: Generation, kind: str) -> str | None:
-    """Absolute URL of our copy of `kind` ("video" or "last_frame"); None until it exists or if hidden."""
+    """Absolute URL of our copy of `kind` ("video" or "last_frame"); None unless the generation
+    succeeded and the file is there (not hidden by moderation, not deleted after retention)."""
     # A result hidden by moderation is not downloadable (generations.results.open_result).
-    if not getattr(generation, _FILES[kind]) or generation.hidden_at is not None:
+    if (
+        generation.status != Status.SUCCEEDED
+        or not getattr(generation, _FILES[kind])
+        or generation.hidden_at is not None
+    ):
         return None
     return settings.SITE_URL + _PATHS[kind].format(id=generation.id)

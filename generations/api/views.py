@@ -14,8 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import services as billing
-from generations import files, routing
-from generations import services as lifecycle
+from generations import files, lifecycle, routing, services
 from generations.api import idempotency
 from generations.api.images import ImageProblem
 from generations.api.pagination import NewestFirstPagination, PageSerializer
@@ -137,7 +136,7 @@ class GenerationsView(ApiView):
     def _create(self, request) -> tuple[int, dict, Generation]:
         serializer = GenerationRequestSerializer(data=request.data, context={"tenant": self.tenant})
         serializer.is_valid(raise_exception=True)
-        generation = lifecycle.create_generation(
+        generation = services.create_generation(
             self.tenant,
             spec=serializer.spec(),
             provider=serializer.validated_data["provider"],

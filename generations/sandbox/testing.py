@@ -17,6 +17,7 @@ from django.core.signals import got_request_exception, request_finished, request
 from django.db import close_old_connections
 from django.urls import NoReverseMatch, reverse
 
+from generations import outbound
 from generations.providers import transport
 from generations.sandbox.callbacks import deliver_due_callbacks
 from generations.sandbox.models import SandboxTask
@@ -78,6 +79,19 @@ def in_process_client(site_url: str, mounts: dict[str, httpx.BaseTransport] | No
     return httpx.Client(transport=_network_transport(), mounts={site_url: app, **(mounts or {})}, timeout=5)
 
 
+class SiteRouter(httpx.BaseTransport):
+    """Requests to `site_url` go to this process; others to `other` (the result mirror fetches
+    the sandbox's video from SITE_URL through the outbound guard)."""
+
+    def __init__(self, site_url: str, other: httpx.BaseTransport):
+        self.site_url, self.other = site_url, other
+        self.site = transport.InProcessTransport(app=InProcessWSGIHandler())
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        here = str(request.url).startswith(self.site_url)
+        return (self.site if here else self.other).handle_request(request)
+
+
 def sandbox_settings(site_url: str, api_key: str, paths: dict[str, str]) -> dict:
     """Settings that point every provider at the sandbox, enabled, with no delay."""
     values: dict = {"SANDBOX_ENABLED": True, "SANDBOX_DELAY_SECONDS": 0.0}
@@ -120,8 +134,14 @@ def harness(settings, mounts: dict[str, httpx.BaseTransport] | None = None) -> I
     if not _sandbox_is_mounted():
         # The root URLconf only mounts /sandbox/ when SANDBOX_ENABLED was on at import time.
         settings.ROOT_URLCONF = "generations.sandbox.mounted_urls"
+    # The result mirror downloads the sandbox's video from SITE_URL (loopback), served by
+    # whitenoise from the source folder (tests run with DEBUG off, so without the finders).
+    settings.OUTBOUND_ALLOWLIST = [*settings.OUTBOUND_ALLOWLIST, "127.0.0.1", "localhost", "testserver"]
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
     client = in_process_client(settings.SITE_URL, mounts)
     # Not closed afterwards: that would close the shared network transport too; the in-process
     # part holds nothing to release.
-    with transport.use_client(client):
+    router = SiteRouter(settings.SITE_URL, outbound.GuardedTransport())
+    with transport.use_client(client), outbound.use_transport(router):
         yield Harness(client=client, site_url=settings.SITE_URL)

@@ -9,9 +9,6 @@ Policy (docs/webhooks.md):
 - Attempts are claimed with a conditional UPDATE that pushes `next_attempt_at` past the send
   timeout, so two workers (the on-commit task and the sweep) never send the same attempt, and
   an attempt lost to a crash is retried by the sweep once that lease runs out.
-- A `generation.succeeded` delivery waits for the result to be mirrored (at most
-  WEBHOOK_RESULT_WAIT_SECONDS), and its body is refreshed on the first attempt, so the
-  `video_url` it carries works when the customer receives it.
 - The tenant endpoint counts failed attempts in a row; once there are
   WEBHOOK_DISABLE_AFTER_FAILURES of them over at least WEBHOOK_DISABLE_AFTER_HOURS it is
   disabled and its owners are emailed. Any success resets the count.
@@ -32,8 +29,6 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from generations import outbound
-from generations.models import Status
-from generations.webhooks import models as m
 from generations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from generations.webhooks.signing import headers as signed_headers
 from seedance_site.errors import DomainError
@@ -85,41 +80,7 @@ def deliver(delivery_id: int) -> str:
     ):
         _finish(delivery, WebhookDelivery.State.FAILED, error="The webhook endpoint is disabled.")
         return "endpoint_disabled"
-    if _waits_for_result(delivery):
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            next_attempt_at=timezone.now() + timedelta(seconds=15)
-        )
-        return "waiting_for_result"
-    if _refresh_body(delivery):
-        # The body written in the outbox predates the mirror; now video_url can be filled in.
-        from generations.webhooks.outbox import generation_body, kie_body
-
-        if delivery.target == WebhookDelivery.Target.KIE:
-            delivery.body = kie_body(delivery.generation)
-        else:
-            delivery.body = generation_body(delivery.generation, delivery.event_type)
     return attempt(delivery)
-
-
-def _refresh_body(delivery: WebhookDelivery) -> bool:
-    return (
-        delivery.attempts == 0
-        and delivery.redelivery_of_id is None
-        and delivery.event_type == m.EVENT_SUCCEEDED
-        and delivery.generation is not None
-    )
-
-
-def _waits_for_result(delivery: WebhookDelivery) -> bool:
-    generation = delivery.generation
-    if delivery.attempts or delivery.event_type != m.EVENT_SUCCEEDED or generation is None:
-        return False
-    if generation.status != Status.SUCCEEDED or generation.video_file:
-        return False
-    from generations.results import mirror_gave_up
-
-    waited = timezone.now() - delivery.created_at
-    return waited < timedelta(seconds=settings.WEBHOOK_RESULT_WAIT_SECONDS) and not mirror_gave_up(generation)
 
 
 def attempt(delivery: WebhookDelivery) -> str:

@@ -1,10 +1,13 @@
-"""The outbox: delivery rows written in the same transaction as the state change they report.
+"""Customer webhook deliveries for a change of a generation's stage.
 
-`on_generation_changed` receives `generations.signals.generation_changed`, which the lifecycle
-sends inside the transaction of every state change. It inserts one `WebhookDelivery` per
-destination and asks for delivery with `transaction.on_commit`. So a rolled-back change leaves
-no delivery, and a committed one always has its rows: if the process dies before the on-commit
-enqueue, `tasks.sweep_deliveries` finds the due rows a minute later.
+generations.followups calls `record_change()` for each GenerationChange it claims, in the same
+transaction that marks the change processed. It inserts one `WebhookDelivery` per destination
+and asks for delivery with `transaction.on_commit`. So a change is turned into deliveries
+exactly once, and a committed delivery row is always sent: if the process dies before the
+on-commit enqueue, `tasks.sweep_deliveries` finds the due rows a minute later.
+
+A generation reaches `succeeded` only once our copy of its video exists
+(generations.lifecycle), so every body built here carries a working `video_url`.
 
 Destinations of one event:
 - the tenant endpoint, when it has a URL, is enabled and subscribes to the event;
@@ -21,7 +24,7 @@ import logging
 from django.db import transaction
 from django_q.tasks import async_task
 
-from generations.models import Generation, Status
+from generations.models import Generation, GenerationChange, Status
 from generations.webhooks import models as m
 from generations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from generations.webhooks.signing import new_webhook_id
@@ -58,16 +61,17 @@ def endpoint_for(tenant) -> WebhookEndpoint:
     return endpoint
 
 
-def on_generation_changed(sender, generation: Generation, previous_status: str, **kwargs) -> None:
-    event = EVENT_FOR_STATUS.get(generation.status)
-    if event is None or generation.status == previous_status:
-        return
-    deliveries = record_event(generation, event)
+def record_change(change: GenerationChange) -> int:
+    """Write the deliveries a change calls for (run inside the caller's transaction); returns
+    how many. They are sent once the transaction commits."""
+    event = EVENT_FOR_STATUS.get(change.to_stage)
+    if event is None:
+        return 0
+    deliveries = record_event(change.generation, event)
     if deliveries:
         ids = [d.pk for d in deliveries]
         transaction.on_commit(lambda: enqueue(ids))
-    if generation.status == Status.SUCCEEDED:
-        transaction.on_commit(lambda: enqueue_mirror(generation.pk))
+    return len(deliveries)
 
 
 def record_event(generation: Generation, event: str) -> list[WebhookDelivery]:
@@ -120,7 +124,3 @@ def _kie_callback_url(generation: Generation) -> str:
 def enqueue(delivery_ids: list[int]) -> None:
     for delivery_id in delivery_ids:
         async_task("generations.webhooks.delivery.deliver", delivery_id, task_name=f"webhook-{delivery_id}")
-
-
-def enqueue_mirror(generation_id: str) -> None:
-    async_task("generations.results.mirror", generation_id, task_name=f"mirror-{generation_id}")

@@ -65,11 +65,23 @@ def test_a_success_has_result_urls_in_a_json_string(api_client, tenant, settings
     assert data["creditsConsumed"] == 32
 
 
-def test_before_our_copy_exists_a_success_links_the_providers_video(api_client, tenant):
-    generation = make_generation(tenant, status=Status.SUCCEEDED, video_url="https://cdn.example.com/v.mp4")
+def test_until_our_copy_exists_the_task_is_still_generating(api_client, tenant):
+    generation = make_generation(
+        tenant, status=Status.RUNNING, mirror_state="copying", video_url="https://cdn.example.com/v.mp4"
+    )
+    data = api_client.get(RECORD, {"taskId": generation.id}).json()["data"]
+    assert (data["state"], data["resultJson"]) == ("generating", "")
+
+
+def test_a_success_links_our_copy(api_client, tenant, settings):
+    generation = make_generation(
+        tenant, status=Status.SUCCEEDED, video_url="https://cdn.example.com/v.mp4", video_file="results/v.mp4"
+    )
     data = api_client.get(RECORD, {"taskId": generation.id}).json()["data"]
     assert data["state"] == "success"
-    assert json.loads(data["resultJson"]) == {"resultUrls": ["https://cdn.example.com/v.mp4"]}
+    assert json.loads(data["resultJson"]) == {
+        "resultUrls": [f"{settings.SITE_URL}/api/v1/generations/{generation.id}/video"]
+    }
 
 
 def test_a_hidden_result_has_no_links(api_client, tenant):
@@ -142,7 +154,7 @@ def test_the_callback_is_kie_shaped_and_due_only_at_the_end(api_client, funded):
     generation = Generation.objects.get(pk=task_id)
     assert kie_callback(generation) is None  # still waiting
 
-    generation.status, generation.video_url = Status.SUCCEEDED, "https://cdn.example.com/v.mp4"
+    generation.status, generation.video_file = Status.SUCCEEDED, "results/v.mp4"
     url, body = kie_callback(generation)
     assert url == "https://your-domain.com/api/callback"
     assert body["code"] == 200

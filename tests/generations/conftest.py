@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import httpx
 import pytest
+import respx
 
-from generations import providers, routing, tasks
-from generations.models import Generation
+from generations import followups, outbound, providers, routing, tasks
+from generations.models import Generation, GenerationChange
 from generations.providers.base import Adapter, CallbackRejected, Capabilities, ProviderError, Update
 from generations.spec import ASPECT_RATIOS, RESOLUTIONS, GenerationSpec
 from tests.factories import fund
@@ -119,8 +122,23 @@ class FakeProviders:
         return [self.adapters[s] for s in slugs[slugs.index(after_slug) + 1 :]]
 
 
+SAMPLE_VIDEO = (Path(__file__).resolve().parents[2] / "static" / "sandbox" / "sample.mp4").read_bytes()
+
+
 @pytest.fixture
 def fake_providers(monkeypatch):
+    """The scripted providers; their results are served from https://cdn.test/ (the sample MP4),
+    so the copy the lifecycle waits for is made for real, through the outbound guard."""
+    router = respx.mock(assert_all_called=False)
+    router.get(url__startswith="https://cdn.test/").mock(
+        return_value=httpx.Response(200, headers={"Content-Type": "video/mp4"}, content=SAMPLE_VIDEO)
+    )
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["93.184.216.34"])
+    with router:
+        yield _install(monkeypatch)
+
+
+def _install(monkeypatch) -> FakeProviders:
     fake = FakeProviders()
     monkeypatch.setattr(providers, "get_adapter", fake.get_adapter)
     monkeypatch.setattr(providers, "choose", fake.choose)
@@ -138,22 +156,41 @@ def queued(monkeypatch):
     def fake_async_task(func, *args, **kwargs):
         jobs.append((func.rsplit(".", 1)[-1], *args))
 
-    monkeypatch.setattr("generations.services.async_task", fake_async_task)
-    monkeypatch.setattr("generations.tasks.async_task", fake_async_task)
+    for module in ("lifecycle", "polling", "tasks"):
+        monkeypatch.setattr(f"generations.{module}.async_task", fake_async_task)
     return jobs
+
+
+TASKS = {
+    "submit_generation": tasks.submit_generation,
+    "poll_generation": tasks.poll_generation,
+    "process_change": followups.process_change,
+}
 
 
 @pytest.fixture
 def run_queued(queued, django_capture_on_commit_callbacks):
     """Run every enqueued task (and those they enqueue) like a worker, with the poller sweeping
-    whatever is due at this instant (a failover, an approved job); returns the tasks' results."""
+    whatever is due at this instant (a failover, an approved job); returns the results of the
+    lifecycle's tasks (the outbox worker's outcomes are left out)."""
+
+    def waiting_changes() -> bool:
+        # Changes made where on-commit callbacks never run (requests of the test client) wait
+        # for the worker too, as followups.sweep() would find them.
+        ids = GenerationChange.objects.filter(processed_at=None, claimed_until=None).values_list(
+            "pk", flat=True
+        )
+        queued.extend(("process_change", pk) for pk in ids)
+        return bool(ids)
 
     def run():
         results = []
-        while queued or tasks.poll_due():
+        while queued or tasks.poll_due() or waiting_changes():
             name, *args = queued.pop(0)
             with django_capture_on_commit_callbacks(execute=True):
-                results.append(getattr(tasks, name)(*args))
+                result = TASKS[name](*args)
+            if name != "process_change":
+                results.append(result)
         return results
 
     return run

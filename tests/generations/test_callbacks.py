@@ -40,12 +40,14 @@ def post(django_capture_on_commit_callbacks):
     return send
 
 
-def test_a_signed_callback_is_applied_at_once(signed, job, post, funded, queued):
+def test_a_signed_callback_is_applied_at_once(signed, job, post, funded, queued, run_queued):
     response = post(
         job, {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}, X_Signature="s3cret"
     )
 
     assert response.status_code == 200
+    assert reload(job).stage == "finishing"  # no status call: the signed word is trusted
+    assert run_queued() == []  # the outbox worker copies the video; nothing else runs
     generation = reload(job)
     assert (generation.status, generation.video_url, generation.charged) == (Status.SUCCEEDED, VIDEO, PRICE)
     assert generation.events.filter(kind="callback").count() == 1
@@ -63,21 +65,26 @@ def test_an_unsigned_callback_only_triggers_a_status_fetch(job, post, fake_provi
     assert fake_providers.calls[-1].method == "GET"
 
 
-def test_duplicate_callbacks_settle_once(signed, job, post, funded):
+def test_duplicate_callbacks_settle_once(signed, job, post, funded, run_queued):
     body = {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}
 
     for _ in range(3):
         assert post(job, body, X_Signature="s3cret").status_code == 200
+        run_queued()
 
     assert LedgerEntry.objects.filter(generation=job, kind="charge").count() == 1
     assert balance(funded).balance == 1000 - PRICE
 
 
-def test_a_late_failure_does_not_undo_a_success(signed, job, post, funded):
+@pytest.mark.parametrize("copied_first", [True, False], ids=["succeeded", "finishing"])
+def test_a_late_failure_does_not_undo_a_success(signed, job, post, funded, run_queued, copied_first):
     post(job, {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}, X_Signature="s3cret")
+    if copied_first:
+        run_queued()
 
     post(job, {"task_id": "task-1", "state": "failed"}, X_Signature="s3cret")
 
+    run_queued()
     assert reload(job).status == Status.SUCCEEDED
     assert balance(funded).balance == 1000 - PRICE
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import LedgerEntry
-from generations import services, tasks
-from generations.models import Generation, Status
+from generations import followups, lifecycle, tasks
+from generations.models import Generation, GenerationChange, Status
 from generations.providers.base import Update
 from tests.conftest import postgres_only
 from tests.factories import fund, make_generation
@@ -27,28 +27,36 @@ def running(tenant):
     return generation
 
 
-def test_duplicate_callbacks_and_a_poll_settle_once(running, tenant):
-    apply = lambda source: lambda: services.apply_update(running.id, SUCCESS, source=source)
+def run_outbox():
+    while change := GenerationChange.objects.filter(processed_at=None, claimed_until=None).first():
+        followups.process_change(change.pk)
+
+
+def test_duplicate_callbacks_and_a_poll_settle_once(running, tenant, fake_providers):
+    apply = lambda source: lambda: lifecycle.provider_update(running.id, SUCCESS, source=source)
 
     _, errors = race(apply("callback"), apply("callback"), apply("poll"), apply("callback"), apply("poll"))
 
     assert errors == []
+    assert running.changes.count() == 1  # one move into finishing, whoever won
+    run_outbox()
     assert Generation.objects.get(pk=running.pk).status == Status.SUCCEEDED
     assert LedgerEntry.objects.filter(generation=running, kind="charge").count() == 1
-    assert running.events.filter(kind="state").count() == 1
+    assert running.events.filter(kind="state").count() == 2  # → finishing → succeeded
     assert billing.balance(tenant).balance == 1000 - PRICE
     assert billing.reconcile(tenant) == []
 
 
-def test_a_success_racing_a_failure_settles_one_way(running, tenant):
+def test_a_success_racing_a_failure_settles_one_way(running, tenant, fake_providers):
     failure = Update(state="failed", error_code="boom")
 
     _, errors = race(
-        lambda: services.apply_update(running.id, SUCCESS, source="callback"),
-        lambda: services.apply_update(running.id, failure, source="poll"),
+        lambda: lifecycle.provider_update(running.id, SUCCESS, source="callback"),
+        lambda: lifecycle.provider_update(running.id, failure, source="poll"),
     )
 
-    assert errors == []
+    assert all(isinstance(e, lifecycle.StaleUpdate) for e in errors)  # the loser is refused
+    run_outbox()
     status, hold = Generation.objects.values_list("status", "hold_state").get(pk=running.pk)
     assert (status, hold) in [(Status.SUCCEEDED, "captured"), (Status.FAILED, "released")]
     assert billing.reconcile(tenant) == []
@@ -71,7 +79,7 @@ def test_the_in_flight_cap_holds_under_parallel_submissions(tenant):
     tenant.save()
     jobs = [make_generation(tenant, status=Status.PENDING, provider="sandbox") for _ in range(4)]
 
-    _, errors = race(*[lambda j=j: services.begin_submission(j.id) for j in jobs])
+    _, errors = race(*[lambda j=j: lifecycle.begin_submission(j.id) for j in jobs])
 
     assert errors == []
     assert Generation.objects.filter(submission_started_at__isnull=False).count() == 1

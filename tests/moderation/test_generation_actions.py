@@ -27,9 +27,10 @@ def submitted(create, fake_providers, run_queued):
 
 
 @pytest.fixture
-def succeeded(submitted, fake_providers, run_action):
-    fake_providers.script(status("succeeded", video_url="https://cdn.example/v.mp4"))
+def succeeded(submitted, fake_providers, run_action, run_queued):
+    fake_providers.script(status("succeeded", video_url="https://cdn.test/v.mp4"))
     run_action("repoll", submitted)
+    run_queued()  # the outbox worker copies the video
     generation = reload(submitted)
     assert generation.status == Status.SUCCEEDED
     return generation
@@ -87,11 +88,15 @@ def test_cancel_and_refund_leaves_a_failed_job_alone(submitted, fake_providers, 
     assert "already failed" in page_messages(response)
 
 
-def test_repoll_applies_the_providers_answer_at_once(submitted, fake_providers, run_action, funded):
-    fake_providers.script(status("succeeded", video_url="https://cdn.example/v.mp4"))
+def test_repoll_applies_the_providers_answer_at_once(
+    submitted, fake_providers, run_action, funded, run_queued
+):
+    fake_providers.script(status("succeeded", video_url="https://cdn.test/v.mp4"))
 
     run_action("repoll", submitted)
 
+    assert reload(submitted).stage == "finishing"
+    run_queued()  # the outbox worker copies the video
     generation = reload(submitted)
     assert (generation.status, generation.charged) == (Status.SUCCEEDED, PRICE)
     assert billing.balance(funded).as_dict() == {
@@ -100,7 +105,7 @@ def test_repoll_applies_the_providers_answer_at_once(submitted, fake_providers, 
         "available": 1000 - PRICE,
     }
     [event] = audit_events("generation.repoll", submitted)
-    assert (event.before["status"], event.after["status"]) == ("queued", "succeeded")
+    assert (event.before["status"], event.after["status"]) == ("queued", "running")
 
     # Finished now: a second re-poll has nothing to ask (the fake provider would fail on a call).
     run_action("repoll", submitted)

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from billing import services as billing
 from billing.models import LedgerEntry
+from generations.lifecycle import provider_update
 from generations.models import Status
 from generations.providers.base import Update
-from generations.services import apply_update
 from tests.factories import make_tenant
 from tests.generations.conftest import PRICE, created
 from tests.moderation.conftest import audit_events, page_messages, reload
@@ -43,7 +43,8 @@ def test_suspending_refuses_new_work_but_running_jobs_finish(
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "tenant_suspended"
     # The job accepted before the suspension still completes and is charged as usual.
-    apply_update(running.pk, Update(state="succeeded", video_url="https://cdn.example/v.mp4"), source="test")
+    provider_update(running.pk, Update(state="succeeded", video_url="https://cdn.test/v.mp4"), source="test")
+    run_queued()  # the outbox worker copies the video
     assert reload(running).status == Status.SUCCEEDED
     assert billing.balance(funded).balance == 1000 - PRICE
     [event] = audit_events("tenant.suspend", funded)

@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.services import balance
-from generations import services
+from generations import lifecycle, services
 from generations.models import Generation, GenerationEvent, Status, UploadedImage
 from generations.spec import SpecError
 from tests.factories import fund, make_api_key, make_generation
@@ -293,11 +293,13 @@ def test_detail_keeps_refreshing_until_the_video_is_copied(as_bob, tenant):
     from django.utils import timezone
 
     generation = make_generation(
-        tenant, status=Status.SUCCEEDED, video_url="https://cdn.example/v.mp4", finished_at=timezone.now()
+        tenant, status=Status.RUNNING, mirror_state="copying", video_url="https://cdn.example/v.mp4"
     )
     live = as_bob.get(f"/generations/{generation.id}/live/").content.decode()
     assert "Copying the video" in live and "hx-get" in live
-    generation.video_file.save("clip.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42fake"))
+    generation.video_file.save("clip.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42fake"), save=False)
+    generation.status, generation.mirror_state, generation.finished_at = "succeeded", "copied", timezone.now()
+    generation.save()
     done = as_bob.get(f"/generations/{generation.id}/live/").content.decode()
     assert "<video" in done and "hx-get" not in done
 
@@ -305,7 +307,7 @@ def test_detail_keeps_refreshing_until_the_video_is_copied(as_bob, tenant):
 def test_member_cancels_a_running_generation(as_bob, tenant, bob, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        services, "cancel", lambda generation, actor=None: calls.append((generation.id, actor))
+        lifecycle, "cancel", lambda generation, actor=None: calls.append((generation.id, actor))
     )
     generation = make_generation(tenant, status=Status.PENDING)
     response = as_bob.post(f"/generations/{generation.id}/cancel/")

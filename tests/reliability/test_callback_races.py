@@ -4,14 +4,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from generations import services, tasks
+from generations import lifecycle, services, tasks
 from generations.models import Generation, Status
+from generations.providers import transport
 from generations.providers.base import Update
 from generations.sandbox.models import SandboxTask
 from generations.sandbox.protocols import PROTOCOLS
 from generations.spec import GenerationSpec
 from tests.races import race
-from tests.reliability.conftest import assert_nothing_lost, funded, reliability
+from tests.reliability.conftest import assert_nothing_lost, funded, reliability, run_outbox
 
 pytestmark = reliability
 
@@ -54,11 +55,12 @@ def test_duplicate_callbacks_racing_polls_and_a_stale_update_settle_once(custome
     for job in jobs:
         calls += [lambda j=job.id: post_callback(j)] * 3
         calls += [lambda j=job.id: tasks.poll_generation(j)] * 2
-        calls += [lambda j=job.id: services.apply_update(j, stale, source="poll").status]
+        calls += [lambda j=job.id: lifecycle.provider_update(j, stale, source="poll").status]
     results, errors = race(*calls)
 
     assert errors == []
     assert [r for r in results if isinstance(r, int)] == [200] * 9  # duplicates are acknowledged
+    run_outbox()  # the video is copied: succeeded
     for job in Generation.objects.filter(pk__in=[j.id for j in jobs]):
         assert job.status == Status.SUCCEEDED
         assert state_changes_into(job, Status.SUCCEEDED) == 1
@@ -68,13 +70,13 @@ def test_duplicate_callbacks_racing_polls_and_a_stale_update_settle_once(custome
 def test_a_callback_that_overtakes_the_create_answer_is_applied_once(customer, signed_kie, no_background):
     funded(customer, 1000)
     job = create(customer)
-    generation, adapter = services.begin_submission(job.id)
+    generation, adapter = lifecycle.begin_submission(job.id)
     callback_url = services.callback_url_for(generation, adapter.slug)
-    response = services.transport.send(adapter.build_create(generation.spec, callback_url))
+    response = transport.send(adapter.build_create(generation.spec, callback_url))
     task_id = adapter.parse_create(response)  # the task exists upstream; we have not recorded it
 
     results, errors = race(
-        lambda: services.record_submitted(job.id, adapter.slug, task_id, {}).status,
+        lambda: lifecycle.submit_accepted(job.id, adapter.slug, task_id, {}).status,
         lambda: post_callback(job.id),
         lambda: post_callback(job.id),
         lambda: tasks.poll_generation(job.id),
@@ -82,6 +84,7 @@ def test_a_callback_that_overtakes_the_create_answer_is_applied_once(customer, s
 
     assert errors == []
     assert [r for r in results if isinstance(r, int)] == [200, 200]
+    run_outbox()  # the video is copied: succeeded
     job = Generation.objects.get(pk=job.id)
     assert job.provider_task_id == task_id
     assert job.status == Status.SUCCEEDED

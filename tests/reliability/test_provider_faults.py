@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generations import tasks
+from generations import followups, tasks
 from generations.models import Generation, Status
 from generations.providers import transport
 from generations.sandbox.callbacks import deliver_due_callbacks
@@ -36,6 +36,8 @@ def run_enqueued(enqueued):
         func, *args = enqueued.pop(0)
         if func.startswith("generations.tasks."):
             getattr(tasks, func.rsplit(".", 1)[-1])(*args)
+        elif func == "generations.followups.process_change":
+            followups.process_change(*args)
 
 
 def test_faulty_providers_leave_every_job_settled_once(

@@ -1,6 +1,6 @@
 """A worker for test_worker_crash.py, run as its own process: `python -m tests.reliability.worker_process`.
 
-It is the lifecycle's worker loop (run_poller's sweep, with django-q2 in sync mode so each
+It is the lifecycle's worker loop (run_poller's sweeps, with django-q2 in sync mode so each
 enqueued task runs at once in this process) plus the sandbox's callback sender, with every
 provider served in-process. Environment:
 - RELIABILITY_STALL_ON_CREATE=N: after the N-th create call reached the sandbox (the task
@@ -27,6 +27,7 @@ def main() -> None:
     from django.utils import timezone
     from django_q.conf import Conf
 
+    from generations import followups
     from generations.providers import transport
     from generations.sandbox.callbacks import deliver_due_callbacks
     from generations.sandbox.testing import harness
@@ -34,8 +35,8 @@ def main() -> None:
     from generations.webhooks import outbox
 
     Conf.SYNC = True
-    # Webhook deliveries and result mirrors stay in the outbox: the test counts the rows.
-    outbox.enqueue = outbox.enqueue_mirror = lambda *args, **kwargs: None
+    # Webhook deliveries stay in their table: the test counts the rows.
+    outbox.enqueue = lambda *args, **kwargs: None
 
     stall_on = int(os.environ.get("RELIABILITY_STALL_ON_CREATE", "0"))
     creates = 0
@@ -56,7 +57,7 @@ def main() -> None:
     future = timezone.now() + timedelta(seconds=shift)
     with time_machine.travel(future, tick=True), harness(settings):
         while True:
-            claimed = poll_due()
+            claimed = poll_due() + followups.sweep()
             deliver_due_callbacks()
             if not claimed:
                 time.sleep(0.05)

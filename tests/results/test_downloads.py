@@ -6,7 +6,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from generations.models import Generation, GenerationEvent
+from generations.models import Generation
 from tests.factories import PASSWORD, make_generation
 
 pytestmark = pytest.mark.django_db
@@ -68,18 +68,21 @@ def test_a_hidden_result_is_not_downloadable(api_client, mirrored):
 
 
 def test_a_result_still_being_copied_is_a_409(api_client, tenant):
-    generation = make_generation(tenant, status="succeeded", video_url="https://cdn.provider.example/v.mp4")
+    generation = make_generation(
+        tenant, status="running", mirror_state="copying", video_url="https://cdn.provider.example/v.mp4"
+    )
     response = api_client.get(f"/api/v1/generations/{generation.pk}/video")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "result_not_ready"
 
 
-def test_a_result_that_could_not_be_copied_is_a_404_that_says_so(api_client, tenant):
-    generation = make_generation(tenant, status="succeeded", video_url="https://cdn.provider.example/v.mp4")
-    GenerationEvent.record(generation, "note", "gone", {"mirror": "gone", "kind": "video"})
+def test_a_result_that_could_not_be_copied_is_a_404(api_client, tenant):
+    generation = make_generation(
+        tenant, status="failed", mirror_state="failed", video_url="https://cdn.provider.example/v.mp4"
+    )
     response = api_client.get(f"/api/v1/generations/{generation.pk}/video")
     assert response.status_code == 404
-    assert "could not be copied" in response.json()["error"]["message"]
+    assert "status: failed" in response.json()["error"]["message"]
 
 
 def test_a_failed_generation_has_no_video(api_client, tenant):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.core.files.base import ContentFile
 
 from generations import outbound
 from generations.providers.base import Update
@@ -23,23 +26,40 @@ def dns(monkeypatch):
 def queued(monkeypatch):
     """django-q2 enqueues recorded instead of sent: [(func, args), ...]."""
     calls: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        "generations.webhooks.outbox.async_task", lambda func, *a, **k: calls.append((func, a))
-    )
-    monkeypatch.setattr("generations.results.async_task", lambda func, *a, **k: calls.append((func, a)))
-    monkeypatch.setattr(
-        "generations.results.schedule", lambda func, *a, **k: calls.append((f"schedule:{func}", (*a, k)))
-    )
+    for module in ("generations.webhooks.outbox", "generations.lifecycle"):
+        monkeypatch.setattr(f"{module}.async_task", lambda func, *a, **k: calls.append((func, a)))
     return calls
 
 
-def finish(generation, state: str = "succeeded", **update):
-    """Move a generation to `state` through the one lifecycle function, as a provider would."""
-    from generations.services import apply_update
+SAMPLE_VIDEO = Path(__file__).resolve().parents[2] / "static" / "sandbox" / "sample.mp4"
+
+
+def provide(generation, state: str = "succeeded", **update):
+    """What the provider says, through the lifecycle: a success makes the job `finishing`."""
+    from generations.lifecycle import provider_update
 
     if state == "succeeded":
         update.setdefault("video_url", "https://cdn.provider.example/v/video.mp4")
-    return apply_update(generation.pk, Update(state=state, **update), source="test")
+    return provider_update(generation.pk, Update(state=state, **update), source="test")
+
+
+def finish(generation, state: str = "succeeded", **update):
+    """Move a generation to `state` as a provider would, then run the outbox worker on its
+    changes. A success gets its copy of the video from the sample file (no download: tests of
+    the copy itself are in tests/results)."""
+    from generations import followups, lifecycle
+    from generations.models import Generation, GenerationChange
+
+    provide(generation, state, **update)
+    if state == "succeeded":
+        copy = Generation.objects.get(pk=generation.pk)
+        copy.video_file.save(f"{generation.pk}.mp4", ContentFile(SAMPLE_VIDEO.read_bytes()), save=False)
+        Generation.objects.filter(pk=generation.pk).update(video_file=copy.video_file.name)
+        lifecycle.result_copied(generation.pk)
+    for change in GenerationChange.objects.filter(generation_id=generation.pk, processed_at=None):
+        if change.to_stage != "finishing":
+            followups.process_change(change.pk)
+    return Generation.objects.get(pk=generation.pk)
 
 
 def running_generation(tenant, **fields):

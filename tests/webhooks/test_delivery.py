@@ -14,7 +14,7 @@ from generations.webhooks import delivery as sender
 from generations.webhooks.delivery import deliver, redeliver
 from generations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from generations.webhooks.tasks import sweep_deliveries
-from tests.webhooks.helpers import finish, running_generation
+from tests.webhooks.helpers import finish, provide, running_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -207,40 +207,48 @@ def test_redelivery_to_a_disabled_endpoint_is_refused(failed_generation_delivery
         redeliver(failed_generation_delivery)
 
 
-def test_a_success_webhook_waits_for_the_mirror_and_then_carries_our_video_url(
-    endpoint, tenant, queued, dns, respx_mock, settings, tmp_path
+def _run_outbox():
+    from generations import followups
+    from generations.models import GenerationChange
+
+    while change := GenerationChange.objects.filter(processed_at=None).order_by("pk").first():
+        followups.process_change(change.pk)
+
+
+def test_a_success_webhook_is_written_once_the_video_is_copied_and_carries_our_url(
+    endpoint, tenant, queued, dns, respx_mock, settings
 ):
     import json
 
-    from generations import results
-
-    settings.MEDIA_ROOT = tmp_path
     receiver = respx_mock.post(URL).mock(return_value=httpx.Response(200))
     respx_mock.get("https://cdn.provider.example/v/video.mp4").mock(
         return_value=httpx.Response(200, headers={"Content-Type": "video/mp4"}, content=b"\0\0\0\x18ftypmp42")
     )
     generation = running_generation(tenant)
-    finish(generation, "succeeded")
+    provide(generation, "succeeded")
+    assert not WebhookDelivery.objects.exists()  # the provider is done, our copy is not
+
+    _run_outbox()
+
     delivery = WebhookDelivery.objects.get()
-
-    assert deliver(delivery.pk) == "waiting_for_result"
-    assert not receiver.called
-
-    queued.clear()
-    results.mirror(generation.pk)  # done: it releases the waiting delivery at once
-    assert ("generations.webhooks.delivery.deliver", (delivery.pk,)) in queued
     assert deliver(delivery.pk) == "delivered"
     sent = json.loads(receiver.calls.last.request.content)
-    assert sent["type"] == "generation.succeeded"
+    assert (sent["type"], sent["status"]) == ("generation.succeeded", "succeeded")
     assert sent["video_url"] == f"{settings.SITE_URL}/api/v1/generations/{generation.pk}/video"
 
 
-def test_a_success_webhook_does_not_wait_for_a_mirror_that_gave_up(endpoint, tenant, queued, dns, respx_mock):
-    from generations import results
+def test_a_video_that_cannot_be_copied_is_a_failure_webhook_not_a_success(
+    endpoint, tenant, queued, dns, respx_mock
+):
+    import json
 
-    respx_mock.post(URL).mock(return_value=httpx.Response(200))
     respx_mock.get("https://cdn.provider.example/v/video.mp4").mock(return_value=httpx.Response(404))
     generation = running_generation(tenant)
-    finish(generation, "succeeded")
-    results.mirror(generation.pk)
-    assert deliver(WebhookDelivery.objects.get().pk) == "delivered"
+    provide(generation, "succeeded")
+
+    _run_outbox()
+
+    body = json.loads(WebhookDelivery.objects.get().body)
+    assert (body["type"], body["status"], body["video_url"]) == ("generation.failed", "failed", None)
+    assert body["error"]["code"] == "result_unavailable"
+    assert body["cost"]["charged"] == 0

@@ -1,4 +1,5 @@
-"""Delivery rows are written in the transaction of the state change they report."""
+"""Delivery rows are written by the outbox worker, in the transaction that marks the change
+they report processed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import pytest
 from django.db import transaction
 
+from generations.models import GenerationChange
 from generations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.webhooks.helpers import finish, running_generation
 
@@ -47,18 +49,21 @@ def test_a_rolled_back_update_leaves_no_delivery(endpoint, tenant, queued):
     assert generation.status == "running"
 
 
-def test_delivery_and_mirroring_are_enqueued_only_on_commit(
+def test_changes_and_deliveries_are_enqueued_only_on_commit(
     endpoint, tenant, queued, django_capture_on_commit_callbacks
 ):
     generation = running_generation(tenant)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        finish(generation, "succeeded")
+        finish(generation, "failed")
     assert queued == []
     for callback in callbacks:
         callback()
     delivery = WebhookDelivery.objects.get()
-    assert ("generations.webhooks.delivery.deliver", (delivery.pk,)) in queued
-    assert ("generations.results.mirror", (generation.pk,)) in queued
+    change = GenerationChange.objects.get(generation=generation)
+    assert queued == [
+        ("generations.followups.process_change", (change.pk,)),
+        ("generations.webhooks.delivery.deliver", (delivery.pk,)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -76,17 +81,14 @@ def test_every_terminal_state_has_its_event(endpoint, tenant, queued, state, eve
 
 
 def test_running_is_sent_only_to_endpoints_that_subscribe(endpoint, tenant, queued):
-    from generations.providers.base import Update
-    from generations.services import apply_update
-
     first = running_generation(tenant, status="queued")
-    apply_update(first.pk, Update(state="running"), source="test")
+    finish(first, "running")
     assert WebhookDelivery.objects.count() == 0
 
     endpoint.events = ["generation.running", "generation.succeeded"]
     endpoint.save()
     second = running_generation(tenant, status="queued", provider_task_id="task-2")
-    apply_update(second.pk, Update(state="running"), source="test")
+    finish(second, "running")
     assert list(WebhookDelivery.objects.values_list("event_type", flat=True)) == ["generation.running"]
 
 
