@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from generations.models import Generation, Status
+from generations.models import Generation, GenerationChange, Status
 from generations.sandbox.models import SandboxTask
 from generations.services import create_generation
 from generations.spec import GenerationSpec
@@ -84,7 +84,11 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(customer, no_backgr
     lease = timedelta(seconds=settings.GENERATION_SUBMIT_LEASE_SECONDS + 60)
     restarted = start_worker(tmp_path, RELIABILITY_SHIFT_SECONDS=str(lease.total_seconds()))
     try:
-        wait_for(lambda: not Generation.objects.filter(status__in=["pending", "queued", "running"]).exists())
+        # Every job finished, and every change processed (the outbox's claims have leases too).
+        wait_for(
+            lambda: not Generation.objects.filter(status__in=["pending", "queued", "running"]).exists()
+            and not GenerationChange.objects.filter(processed_at=None).exists()
+        )
     finally:
         restarted.kill()
         restarted.wait()
