@@ -86,8 +86,10 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(customer, no_backgr
     try:
         # Every job finished, and every change processed (the outbox's claims have leases too).
         wait_for(
-            lambda: not Generation.objects.filter(status__in=["pending", "queued", "running"]).exists()
-            and not GenerationChange.objects.filter(processed_at=None).exists()
+            lambda: (
+                not Generation.objects.filter(status__in=["pending", "queued", "running"]).exists()
+                and not GenerationChange.objects.filter(processed_at=None).exists()
+            )
         )
     finally:
         restarted.kill()
