@@ -189,7 +189,7 @@ def mirror(generation_id: str, attempt: int = 1) -> timedelta | None:
             return delay
         _record(generation, "The video was copied to our storage.")
     if generation.status == Status.SUCCEEDED:
-        # Succeeded before results waited for the copy (generations 0008 marks such rows).
+        # Succeeded before results waited for the copy (generations 0009 marks such rows).
         Generation.objects.filter(pk=generation.pk).update(mirror_state=Mirror.COPIED)
         return None
     try:

@@ -84,6 +84,6 @@ def unfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generations", "0007_mirror_state_and_changes")]
+    dependencies = [("generations", "0008_mirror_state_and_changes")]
 
     operations = [migrations.RunPython(fill, unfill)]

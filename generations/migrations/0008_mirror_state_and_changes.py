@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_audit_and_moderation_terms'),
-        ('generations', '0006_hold_on_generation'),
+        ('generations', '0007_model_tier_and_files'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
