@@ -8,7 +8,8 @@ and Kie clients that only read `code` both work. The Kie taskId is our generatio
 
 Kie-shaped callbacks: `callBackUrl` is stored on KieTask; when the job ends,
 `kie_callback(generation)` gives the URL and body to POST. Delivery (signed, retried,
-SSRF-guarded) is the customer-webhook machinery's job, through a `generation_changed` receiver.
+SSRF-guarded) is the customer-webhook machinery's job: the outbox worker (generations.followups)
+writes a Kie delivery for each change into a terminal state (generations.webhooks.outbox).
 """
 
 from __future__ import annotations
