@@ -14,7 +14,7 @@ import pytest
 from generations import results
 from generations.models import Generation
 from tests.s3 import free_port
-from tests.webhooks.helpers import finish, running_generation
+from tests.webhooks.helpers import provide, running_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -69,18 +69,20 @@ def provider_files():
     process.wait(timeout=10)
 
 
-def succeeded_with(tenant, url):
+def finishing_with(tenant, url):
+    """The provider finished with its video at `url`; the copy is still to be made."""
     generation = running_generation(tenant)
-    finish(generation, "succeeded", video_url=url, last_frame_url="")
+    provide(generation, "succeeded", video_url=url, last_frame_url="")
     return Generation.objects.get(pk=generation.pk)
 
 
 def test_a_mirrored_video_goes_to_s3_and_downloads_through_a_presigned_url(
     api_client, tenant, s3_storage, provider_files, queued
 ):
-    generation = succeeded_with(tenant, f"{provider_files}/2.mp4")
-    assert results.mirror(generation.pk) == "stored"
+    generation = finishing_with(tenant, f"{provider_files}/2.mp4")
+    assert results.mirror(generation.pk) is None  # copied, nothing to retry
     generation.refresh_from_db()
+    assert generation.status == "succeeded"
     assert generation.video_file.name.endswith(f"{generation.pk}.mp4")
     response = api_client.get(f"/api/v1/generations/{generation.pk}/video")
     assert response.status_code == 302
