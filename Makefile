@@ -60,6 +60,7 @@ run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: export SANDBOX_ENABLED ?= true
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py schedules
 	$(PY) manage.py demo
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(PY) manage.py qcluster & \

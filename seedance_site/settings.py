@@ -400,6 +400,10 @@ SPECTACULAR_SETTINGS = {
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 SANDBOX_ALLOW_PRODUCTION = env.bool("SANDBOX_ALLOW_PRODUCTION", default=False)
 SANDBOX_DELAY_SECONDS = env.float("SANDBOX_DELAY_SECONDS", default=3.0)
+# Task durations vary uniformly by up to this share of SANDBOX_DELAY_SECONDS (0.15: ±15 %).
+SANDBOX_DELAY_SPREAD = env.float("SANDBOX_DELAY_SPREAD", default=0.15)
+# The sandbox calls back from a timer when a task finishes (off in the test harness).
+SANDBOX_CALLBACK_TIMERS = env.bool("SANDBOX_CALLBACK_TIMERS", default=True)
 # Provider `auto` tries enabled providers in this order.
 PROVIDER_ORDER = env.list(
     "PROVIDER_ORDER", default=["kie", "apikley", "kkiai", "ark", "aizfw", "jiekou", "sandbox"]

@@ -1,11 +1,10 @@
-"""Three credit packs to start selling with (staff edit them in admin), and the once-a-minute
-automatic recharge sweep (billing.payments.recharge.run_due, run by qcluster)."""
+"""Three credit packs to start selling with (staff edit them in admin). The automatic recharge
+sweep's schedule is in ops/schedules.py (`manage.py schedules`)."""
 
 from decimal import Decimal
 
 from django.db import migrations
 
-SCHEDULE = "billing-auto-recharge"
 PACKS = [
     # name, credits, price (USD), position: 1 cent a credit, volume discounts on larger packs.
     ("Starter", 500, Decimal("5.00"), 1),
@@ -20,14 +19,9 @@ def forwards(apps, schema_editor):
         CreditPack.objects.get_or_create(
             name=name, defaults={"credits": credits, "price": price, "currency": "usd", "position": position}
         )
-    apps.get_model("django_q", "Schedule").objects.get_or_create(
-        name=SCHEDULE,
-        defaults={"func": "billing.payments.recharge.run_due", "schedule_type": "I", "minutes": 1, "repeats": -1},
-    )
 
 
 def backwards(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=SCHEDULE).delete()
     apps.get_model("billing", "CreditPack").objects.filter(name__in=[p[0] for p in PACKS]).delete()
 
 

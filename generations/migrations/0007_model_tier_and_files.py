@@ -6,23 +6,6 @@ import generations.models
 from django.db import migrations, models
 
 
-SCHEDULE = {
-    "name": "files.purge_expired",
-    "func": "generations.files.purge_expired",
-    "schedule_type": "H",
-}
-
-
-def create_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    fields = {k: v for k, v in SCHEDULE.items() if k != "name"}
-    Schedule.objects.update_or_create(name=SCHEDULE["name"], defaults={**fields, "repeats": -1})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=SCHEDULE["name"]).delete()
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -66,5 +49,4 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['expires_at'], name='generations_file_expiry')],
             },
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
     ]

@@ -80,21 +80,29 @@ def in_process_client(site_url: str, mounts: dict[str, httpx.BaseTransport] | No
 
 
 class SiteRouter(httpx.BaseTransport):
-    """Requests to `site_url` go to this process; others to `other` (the result mirror fetches
-    the sandbox's video from SITE_URL through the outbound guard)."""
+    """The outbound guard's transport in the harness: requests to `site_url` go to this process
+    (the result copy fetches the sandbox's video, the sandbox calls our callback views), those
+    to a `mounts` prefix to its transport, the rest to `other`."""
 
-    def __init__(self, site_url: str, other: httpx.BaseTransport):
-        self.site_url, self.other = site_url, other
-        self.site = transport.InProcessTransport(app=InProcessWSGIHandler())
+    def __init__(self, site_url: str, other: httpx.BaseTransport, mounts: dict | None = None):
+        self.routes = {site_url: transport.InProcessTransport(app=InProcessWSGIHandler()), **(mounts or {})}
+        self.other = other
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        here = str(request.url).startswith(self.site_url)
-        return (self.site if here else self.other).handle_request(request)
+        url = str(request.url)
+        route = next((t for prefix, t in self.routes.items() if url.startswith(prefix)), self.other)
+        return route.handle_request(request)
 
 
 def sandbox_settings(site_url: str, api_key: str, paths: dict[str, str]) -> dict:
     """Settings that point every provider at the sandbox, enabled, with no delay."""
-    values: dict = {"SANDBOX_ENABLED": True, "SANDBOX_DELAY_SECONDS": 0.0}
+    values: dict = {
+        "SANDBOX_ENABLED": True,
+        "SANDBOX_DELAY_SECONDS": 0.0,
+        "SANDBOX_DELAY_SPREAD": 0.0,
+        # Callbacks are sent by the test (deliver_due_callbacks), inside its transaction.
+        "SANDBOX_CALLBACK_TIMERS": False,
+    }
     for slug in (*SLUGS, "sandbox"):
         values[f"{slug.upper()}_BASE_URL"] = f"{site_url}{paths[slug]}"
         values[f"{slug.upper()}_API_KEY"] = api_key
@@ -142,6 +150,6 @@ def harness(settings, mounts: dict[str, httpx.BaseTransport] | None = None) -> I
     client = in_process_client(settings.SITE_URL, mounts)
     # Not closed afterwards: that would close the shared network transport too; the in-process
     # part holds nothing to release.
-    router = SiteRouter(settings.SITE_URL, outbound.GuardedTransport())
+    router = SiteRouter(settings.SITE_URL, outbound.GuardedTransport(), mounts)
     with transport.use_client(client), outbound.use_transport(router):
         yield Harness(client=client, site_url=settings.SITE_URL)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import time
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from generations.providers.transport import InProcessTransport, SimulatedTimeout
-from generations.sandbox.callbacks import deliver
+from generations.sandbox import callbacks
 from generations.sandbox.models import Phase, SandboxFault, SandboxTask, markers
 from generations.sandbox.protocols import PROTOCOLS, Protocol
 
@@ -47,7 +48,11 @@ def _fire_once(provider: str, marker: str, prompt: str) -> bool:
 
 
 def _delay(prompt_markers: set[str]) -> float:
-    delay = max(0.0, settings.SANDBOX_DELAY_SECONDS)
+    """How long the task takes: SANDBOX_DELAY_SECONDS, varied by up to ±SANDBOX_DELAY_SPREAD of
+    itself (uniformly), as real jobs vary; ten times as long (at least 30 s) for [sandbox:slow]."""
+    base = max(0.0, settings.SANDBOX_DELAY_SECONDS)
+    spread = min(max(settings.SANDBOX_DELAY_SPREAD, 0.0), 1.0)
+    delay = base * random.uniform(1 - spread, 1 + spread)
     return max(delay * 10, SLOW_MIN_SECONDS) if "slow" in prompt_markers else delay
 
 
@@ -94,6 +99,7 @@ def create(request, provider: str, endpoint: str | None = None):
         callback_url=protocol.callback_url(body),
         delay_seconds=_delay(prompt_markers),
     )
+    callbacks.schedule(task)  # sent when the task finishes, as a provider does
     if "timeout" in prompt_markers:
         return _hang(request)  # the task exists, but the caller never learns its id
     return protocol.created(task)
@@ -120,8 +126,6 @@ def task(request, provider: str, task_id: str | None = None, query: str | None =
         return protocol.error(405, "GET only")
     if "malformed" in found.markers:
         return HttpResponse(b'{"status": "runn', content_type="application/json")
-    if found.is_terminal():
-        deliver(found)
     return JsonResponse(protocol.render(found, timezone.now()))
 
 

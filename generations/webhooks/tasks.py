@@ -1,4 +1,4 @@
-"""Scheduled webhook work (django-q2 Schedules are created by migration 0002)."""
+"""Scheduled webhook work (its schedule is in ops/schedules.py)."""
 
 from __future__ import annotations
 

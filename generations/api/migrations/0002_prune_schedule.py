@@ -1,20 +1,7 @@
-"""Expired idempotency records are deleted daily by a django-q2 Schedule (run by `qcluster`)."""
+"""Kept for the migration history: the schedule it created is listed in ops/schedules.py now and
+created by `manage.py schedules` (no migration defines a schedule)."""
 
 from django.db import migrations
-
-NAME = "api.prune_idempotency_records"
-
-
-def create(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.update_or_create(
-        name=NAME,
-        defaults={"func": "generations.api.idempotency.prune", "schedule_type": "D", "repeats": -1},
-    )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -23,4 +10,4 @@ class Migration(migrations.Migration):
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

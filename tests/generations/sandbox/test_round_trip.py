@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,9 +13,11 @@ import time_machine
 from django.contrib.staticfiles import finders
 from django.utils import timezone
 
-from generations import providers
+from generations import outbound, providers
 from generations.providers import transport
 from generations.providers.base import ProviderError, State
+from generations.sandbox.callbacks import deliver_due_callbacks
+from generations.sandbox.models import SandboxTask
 from generations.sandbox.testing import harness
 from generations.spec import GenerationSpec
 
@@ -46,8 +49,10 @@ def poll(adapter, task_id):
 
 
 @pytest.fixture
-def hooks(settings, db):
-    """The sandbox, plus a capture of every callback it posts to http://hooks.test."""
+def hooks(settings, db, monkeypatch):
+    """The sandbox, plus a capture of every callback it posts to http://hooks.test (a public
+    name for the outbound guard)."""
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["93.184.216.34"])
     received: list[httpx.Request] = []
 
     def capture(request):
@@ -105,6 +110,9 @@ def test_tasks_move_through_the_providers_own_states(sandbox, settings, slug):
 def test_the_callback_is_delivered_and_parses(hooks, slug):
     adapter, task_id = create(slug, spec(), f"http://hooks.test/cb/{slug}/")
     poll(adapter, task_id)
+    assert hooks == []  # a status read never sends it
+
+    assert deliver_due_callbacks() == 1  # what the task's timer does when it finishes
 
     assert len(hooks) == 1
     callback_task_id, update = adapter.parse_callback(hooks[0].content, hooks[0].headers)
@@ -113,8 +121,8 @@ def test_the_callback_is_delivered_and_parses(hooks, slug):
 
 def test_kie_callbacks_are_signed_when_a_key_is_set(hooks, settings):
     settings.KIE_WEBHOOK_HMAC_KEY = "hmac-key"
-    adapter, task_id = create("kie", spec("A cat [sandbox:fail]"), "http://hooks.test/cb/")
-    poll(adapter, task_id)
+    adapter, _task_id = create("kie", spec("A cat [sandbox:fail]"), "http://hooks.test/cb/")
+    deliver_due_callbacks()
 
     assert adapter.callbacks_are_signed
     _id, update = adapter.parse_callback(hooks[0].content, hooks[0].headers)
@@ -123,8 +131,6 @@ def test_kie_callbacks_are_signed_when_a_key_is_set(hooks, settings):
 
 def test_unpolled_tasks_get_their_callback_from_the_schedule_once(hooks, settings, sandbox_clock):
     settings.SANDBOX_DELAY_SECONDS = 10
-    from generations.sandbox.callbacks import deliver_due_callbacks
-
     create("ark", spec(), "http://hooks.test/cb/")
     assert deliver_due_callbacks() == 0  # still running
     sandbox_clock.shift(11)
@@ -136,7 +142,33 @@ def test_unpolled_tasks_get_their_callback_from_the_schedule_once(hooks, setting
 def test_nocallback_sends_none(hooks):
     adapter, task_id = create("ark", spec("A cat [sandbox:nocallback]"), "http://hooks.test/cb/")
     assert poll(adapter, task_id).state == State.SUCCEEDED
+    assert deliver_due_callbacks() == 0
     assert hooks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_callback_is_sent_when_the_task_finishes_without_anyone_asking(hooks, settings):
+    settings.SANDBOX_CALLBACK_TIMERS = True
+    settings.SANDBOX_DELAY_SECONDS = 0.3
+    adapter, task_id = create("ark", spec(), "http://hooks.test/cb/")
+
+    for _ in range(100):  # the task's own timer sends it; nobody polls
+        if hooks:
+            break
+        time.sleep(0.05)
+
+    assert len(hooks) == 1
+    assert adapter.parse_callback(hooks[0].content, hooks[0].headers)[0] == task_id
+
+
+def test_task_durations_vary_around_the_configured_delay(sandbox, settings):
+    settings.SANDBOX_DELAY_SECONDS, settings.SANDBOX_DELAY_SPREAD = 40, 0.25
+    for n in range(20):
+        create("ark", spec(f"A cat yawning, take {n}"))
+
+    delays = list(SandboxTask.objects.values_list("delay_seconds", flat=True))
+    assert all(30 <= d <= 50 for d in delays)
+    assert len(set(delays)) > 10
 
 
 @pytest.fixture
