@@ -1,0 +1,100 @@
+"""The poll schedule learns how long jobs take: for a job expected to take about 45 s, status
+calls come once it can be done and every few seconds after, and a callback stops them."""
+
+from datetime import timedelta
+from itertools import pairwise
+
+import pytest
+from django.utils import timezone
+
+from generations import polling, tasks
+from generations.models import Mirror, Status
+from tests.factories import make_generation
+from tests.generations.conftest import created, reload, status
+
+CADENCE = 4
+
+
+@pytest.fixture
+def history(funded, settings):
+    """Ten recent 720p/8 s jobs at the polling-only provider `alpha` that took 42 to 48 s."""
+    settings.GENERATION_POLL_CADENCE_SECONDS = CADENCE
+    now = timezone.now()
+    for n in range(10):
+        sent = now - timedelta(minutes=30 + n)
+        make_generation(
+            funded, provider="alpha", status=Status.SUCCEEDED, resolution="720p", duration=8,
+            submitted_at=sent, result_at=sent + timedelta(seconds=42 + n * 6 / 9),
+            result_source="poll", mirror_state=Mirror.COPIED,
+        )  # fmt: skip
+    polling.forget()
+
+
+def run_until_done(generation, fake_providers, run_queued, time_machine, finishes_after):
+    """Let the poller run: each due poll asks the fake provider, which is done after
+    `finishes_after` seconds. Returns the seconds (from submission) of every status call."""
+    start = reload(generation).submitted_at
+    calls = []
+    while reload(generation).stage in (Status.QUEUED, Status.RUNNING):
+        due = reload(generation).next_poll_at
+        assert due is not None, "an open job with nothing scheduled"
+        time_machine.move_to(due, tick=False)
+        elapsed = (due - start).total_seconds()
+        done = elapsed >= finishes_after
+        fake_providers.script(
+            status("succeeded", video_url="https://cdn.test/v.mp4") if done else status("running")
+        )
+        tasks.poll_due()
+        run_queued()
+        calls.append(elapsed)
+    return calls
+
+
+def submit(create, fake_providers, run_queued, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    fake_providers.script(created("task-1"))
+    generation = create(resolution="720p", duration=8)
+    run_queued()
+    return reload(generation)
+
+
+@pytest.mark.parametrize("finishes_after", [40.0, 45.0, 50.0])
+def test_polls_start_when_the_job_can_be_done_then_keep_a_short_cadence(
+    history, create, fake_providers, run_queued, time_machine, finishes_after
+):
+    generation = submit(create, fake_providers, run_queued, time_machine)
+
+    calls = run_until_done(generation, fake_providers, run_queued, time_machine, finishes_after)
+
+    assert calls[0] >= 42 - CADENCE - 1  # nothing asked while the job cannot be done yet
+    assert all(b - a == pytest.approx(CADENCE, abs=0.5) for a, b in pairwise(calls))
+    assert calls[-1] - finishes_after < CADENCE + 0.5  # seen within one cadence of finishing
+    assert len(calls) <= 12
+    assert reload(generation).status == Status.SUCCEEDED
+
+
+def test_without_history_the_backoff_applies(create, fake_providers, run_queued, time_machine, funded):
+    generation = submit(create, fake_providers, run_queued, time_machine)
+
+    assert (generation.next_poll_at - generation.submitted_at).total_seconds() == 5
+
+
+def test_a_callback_stops_the_polls(
+    history, create, fake_providers, run_queued, time_machine, client, django_capture_on_commit_callbacks
+):
+    generation = submit(create, fake_providers, run_queued, time_machine)
+    fake_providers.script(status("succeeded", video_url="https://cdn.test/v.mp4"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/callbacks/alpha/{generation.callback_token}/",
+            {"task_id": "task-1", "state": "succeeded", "video_url": "https://cdn.test/v.mp4"},
+            content_type="application/json",
+        )
+    run_queued()  # the status fetch the unsigned callback asked for, then the copy
+
+    generation = reload(generation)
+    assert generation.status == Status.SUCCEEDED
+    assert generation.next_poll_at is None
+    assert generation.result_source == "callback"
+    assert tasks.poll_due() == 0
