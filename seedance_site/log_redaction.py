@@ -1,7 +1,8 @@
-"""Callback tokens out of every log line.
+"""Callback tokens (and hosted-image tokens) out of every log line.
 
 A provider callback URL, /callbacks/<provider>/<token>/, carries the only credential of that
-callback: whoever reads it can post to it. Access logs (runserver's `django.server`, gunicorn's
+callback: whoever reads it can post to it. A hosted image URL, /files/<token>, is likewise
+readable by whoever has it, until it expires (generations.files). Access logs (runserver's `django.server`, gunicorn's
 access log) and Django's request warnings write request paths, so the token is replaced by
 `[token]` wherever a path appears:
 
@@ -18,7 +19,7 @@ import re
 
 from gunicorn.glogging import Logger as _GunicornLogger
 
-_CALLBACK_TOKEN = re.compile(r"(/callbacks/[^/\s?#]+/)[^/\s?#\"']+")
+_CALLBACK_TOKEN = re.compile(r"(/callbacks/[^/\s?#]+/|/files/)[^/\s?#\"']+")
 
 
 def redact(text: str) -> str:

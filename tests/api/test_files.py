@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
+from pillow_heif import register_heif_opener
 
 from generations import files
 from generations.models import Generation, UploadedImage
@@ -19,6 +20,7 @@ from generations.sandbox.models import SandboxTask
 from generations.tasks import submit_generation
 
 URL_ONLY = ["kie", "apikley", "aizfw"]
+register_heif_opener()  # so the tests can write HEIC
 
 
 def image_bytes(fmt="PNG", size=(640, 360), mode="RGB") -> bytes:
@@ -154,6 +156,15 @@ def test_a_format_the_provider_lacks_is_converted(api_client, ready, settings):
     assert served["Content-Type"] == "image/jpeg"
     with Image.open(io.BytesIO(b"".join(served.streaming_content))) as image:
         assert (image.format, image.size) == ("JPEG", (640, 360))
+
+
+@pytest.mark.parametrize(("provider", "served_as"), [("kie", "image/jpeg"), ("aizfw", "image/heic")])
+def test_a_heic_photo_is_converted_only_where_it_is_not_taken(
+    api_client, ready, settings, provider, served_as
+):
+    heic = as_data_uri(image_bytes("HEIF"), "heic")
+    url = sent_image_url(_run(api_client, provider, heic))
+    assert fetch_anonymously(url, settings)["Content-Type"] == served_as
 
 
 def test_a_format_the_provider_takes_is_left_alone(api_client, ready):

@@ -58,3 +58,10 @@ def test_the_gunicorn_access_log_is_redacted():
     logger.access(response, request, environ, timedelta(milliseconds=3))
     assert stream.getvalue()
     assert TOKEN not in stream.getvalue()
+
+
+def test_a_hosted_image_token_is_redacted_too(client, db, captured):
+    client.get(f"/files/{TOKEN}")  # a forged token: 404, logged as a request warning
+    logging.getLogger("django.server").info('"%s" %s %s', f"GET /files/{TOKEN} HTTP/1.1", "200", "11")
+    assert "/files/[token]" in captured.getvalue()
+    assert TOKEN not in captured.getvalue()
