@@ -1,6 +1,6 @@
 """Mounted at /api/ by seedance_site/urls.py."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from generations.api import kie, views
@@ -19,7 +19,8 @@ urlpatterns = [
     path("v1/ledger", views.LedgerView.as_view(), name="ledger"),
     path("v1/providers", views.ProvidersView.as_view(), name="providers"),
     path("v1/files", views.FilesView.as_view(), name="files"),
-    path("v1/files/<str:file_id>", views.FileView.as_view(), name="file"),
+    # The id's form is checked by the URL itself, so a malformed one never reaches a query.
+    re_path(r"^v1/files/(?P<file_id>file_[0-9a-z]{26})$", views.FileView.as_view(), name="file"),
     # Kie-compatible surface (Kie's market jobs paths).
     path("v1/jobs/createTask", kie.CreateTaskView.as_view(), name="kie-create-task"),
     path("v1/jobs/recordInfo", kie.RecordInfoView.as_view(), name="kie-record-info"),

@@ -83,6 +83,13 @@ def test_an_upload_gets_the_same_checks_as_a_data_uri(api_client, funded, data, 
     assert not UploadedImage.objects.exists()
 
 
+@pytest.mark.parametrize("bad", ["file_%00", "file_" + "z" * 300, "gen_01jd3q7m2k8r5t0v9w4x6y1z3a"])
+def test_a_malformed_file_id_is_a_json_404(api_client, funded, bad):
+    response = api_client.get(f"/api/v1/files/{bad}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_an_upload_without_a_file_names_the_field(api_client, funded):
     response = api_client.post("/api/v1/files", {}, format="multipart")
     assert response.status_code == 422
