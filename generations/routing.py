@@ -40,19 +40,27 @@ def choose(spec: GenerationSpec, requested: str | None = AUTO) -> Adapter:
     """The adapter for `spec`; SpecError/UnknownProvider (422) naming every problem otherwise."""
     if requested not in MODES:
         return providers.choose(spec, requested)
+    if requested == AUTO:
+        # The hot path: the first healthy capable provider, without checking the ones after it.
+        spec.check()
+        enabled = providers.enabled_adapters()
+        skipped = health.open_slugs([a.slug for a in enabled])
+        for adapter in enabled:
+            if adapter.slug not in skipped and not adapter.capabilities.problems(spec):
+                return adapter
+        return providers.capable(spec)[0]  # every capable one is skipped: take the first anyway
     candidates = providers.capable(spec)
-    healthy = [a for a in candidates if not health.is_open(a.slug)] or candidates
+    skipped = health.open_slugs([a.slug for a in candidates])
+    healthy = [a for a in candidates if a.slug not in skipped] or candidates
     if requested == CHEAPEST:
         priced = [(price, a) for a in healthy if (price := _price(spec, a.slug)) is not None]
         return min(priced, key=lambda pair: pair[0])[1] if priced else healthy[0]
-    if requested == FASTEST:
-        order = {a.slug: i for i, a in enumerate(healthy)}
-        medians = {a.slug: median_seconds(a.slug, spec.resolution) for a in healthy}
-        return min(
-            healthy,
-            key=lambda a: (medians[a.slug] is None, medians[a.slug] or 0, order[a.slug]),
-        )
-    return healthy[0]
+    order = {a.slug: i for i, a in enumerate(healthy)}  # FASTEST
+    medians = {a.slug: median_seconds(a.slug, spec.resolution) for a in healthy}
+    return min(
+        healthy,
+        key=lambda a: (medians[a.slug] is None, medians[a.slug] or 0, order[a.slug]),
+    )
 
 
 def _price(spec: GenerationSpec, slug: str) -> int | None:

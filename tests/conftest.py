@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from generations import polling
 from generations.api import throttles
+from generations.providers import health
 from seedance_site import table_cache
 from tests.factories import add_member, make_api_key, make_tenant, make_user
 from tests.s3 import s3_server, s3_storage  # noqa: F401 - fixtures: a real S3 API on loopback
@@ -57,9 +58,11 @@ def _fresh_cache():
     table_cache.clear_all()
     throttles.reset()
     polling.forget()
+    health.forget()
     yield
     cache.clear()
     table_cache.clear_all()
+    health.forget()
     throttles.reset()
     polling.forget()
 

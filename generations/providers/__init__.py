@@ -183,10 +183,11 @@ def failover_candidates(spec: GenerationSpec, after_slug: str) -> list[Adapter]:
     adapters = enabled_adapters()
     slugs = [a.slug for a in adapters]
     rest = adapters[slugs.index(after_slug) + 1 :] if after_slug in slugs else adapters
+    skipped = health.open_slugs([a.slug for a in rest])
     return [
         a
         for a in rest
         if a.slug != after_slug
-        and not health.is_open(a.slug)
+        and a.slug not in skipped
         and not a.capabilities.problems(spec, hosted_images=False)
     ]

@@ -123,3 +123,17 @@ def test_a_provider_that_mostly_works_stays_in(ordered):
     for ok in [True, False, True, True, False, True]:
         health.record("kie", ok=ok)
     assert not health.is_open("kie")
+
+
+def test_a_breaker_opened_by_another_process_is_seen_within_the_refresh(ordered, monkeypatch):
+    import time
+
+    from django.core.cache import cache
+
+    clock = [1000.0]
+    monkeypatch.setattr(health.time, "monotonic", lambda: clock[0])
+    assert routing.choose(SPEC, "auto").slug == "kie"
+    # Another worker opens kie's breaker: only the shared cache changes.
+    cache.set(f"{health.PREFIX}kie", {"calls": [], "open_until": time.time() + 60})
+    clock[0] += health.REFRESH_SECONDS + 0.1
+    assert routing.choose(SPEC, "auto").slug == "apikley"
