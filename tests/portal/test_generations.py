@@ -104,6 +104,19 @@ def test_a_provider_refusal_is_shown_next_to_the_field_it_names(as_bob, tenant):
     assert balance(tenant).held == 0
 
 
+def test_aizfws_chinese_prompt_limit_is_shown_next_to_the_prompt(as_bob, tenant):
+    fund(tenant, 100)
+    prompt = "一只红狐狸在清晨的新雪中奔跑" * 36  # 504 characters
+    response = as_bob.post("/generations/new/", {**FORM, "provider": "aizfw", "prompt": prompt})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="prompt-error"' in page and "500 characters" in page
+    assert not Generation.objects.exists()
+    # The live price says so too, before the form is sent.
+    quote = as_bob.get("/generations/new/quote/", {**FORM, "provider": "aizfw", "prompt": prompt})
+    assert "500 characters" in quote.content.decode()
+
+
 def test_a_suspended_team_is_told_so(as_bob, tenant):
     fund(tenant, 100)
     tenant.suspended = True
