@@ -168,9 +168,8 @@ def on_pre_execute(sender, func, task: dict, **kwargs) -> None:
     context = task.get("log_context") or {}
     if not context.get("generation_id"):
         context = {**context, **_resolve(task)}
-    # Each task runs with its own context; the worker process has no request of its own.
-    for name in FIELDS:
-        _context[name].set(context.get(name))
+    # Each task runs with its own context, restored afterwards (tasks run inline in sync mode).
+    task["_log_tokens"] = [(var, var.set(context.get(name))) for name, var in _context.items()]
     task["_log_started"] = time.monotonic()
     log.info("task %s started", task.get("name"), extra={"task": task.get("name")})
 
@@ -188,5 +187,5 @@ def on_post_execute(sender, func, task: dict, **kwargs) -> None:
         str(result)[:300],
         extra={"task": task.get("name"), "task_outcome": outcome, "duration_s": round(elapsed, 3)},
     )
-    for name in FIELDS:
-        _context[name].set(None)
+    for var, token in reversed(task.pop("_log_tokens", [])):
+        var.reset(token)

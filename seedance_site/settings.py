@@ -48,23 +48,6 @@ _proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
-# Content-Security-Policy (django-csp 4): our own scripts only. Inline style attributes are
-# allowed (the portal and Swagger UI use them); inline scripts are not.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", *env.list("CSP_MEDIA_SOURCES", default=[])],
-        "media-src": ["'self'", *env.list("CSP_MEDIA_SOURCES", default=[])],
-        "connect-src": ["'self'"],
-        "font-src": ["'self'", "data:"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -263,6 +246,34 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+}
+
+# Where <video> and <img> may load results from: downloads redirect to the bucket's presigned
+# URLs, so its origin is allowed; CSP_MEDIA_SOURCES adds more (a CDN in front of the bucket).
+CSP_MEDIA_SOURCES = env.list("CSP_MEDIA_SOURCES", default=[])
+if AWS_STORAGE_BUCKET_NAME:
+    from urllib.parse import urlsplit
+
+    _endpoint = urlsplit(AWS_S3_ENDPOINT_URL) if AWS_S3_ENDPOINT_URL else None
+    CSP_MEDIA_SOURCES.append(
+        f"{_endpoint.scheme}://{_endpoint.netloc}" if _endpoint else "https://*.amazonaws.com"
+    )
+# Content-Security-Policy (django-csp 4): our own scripts only. Inline style attributes are
+# allowed (the portal and Swagger UI use them); inline scripts are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *CSP_MEDIA_SOURCES],
+        "media-src": ["'self'", *CSP_MEDIA_SOURCES],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # --- Cache, task queue ------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from generations.providers.base import ProviderError
+from ops.metrics import PROVIDER_CALL_ERRORS, PROVIDER_CALL_SECONDS
 
 logger = logging.getLogger("generations.providers.transport")
 
@@ -125,7 +126,53 @@ def _describe(request: httpx.Request) -> str:
     return f"{request.method} {request.url.copy_with(query=None)}"
 
 
+def provider_of(request: httpx.Request) -> str:
+    """The provider slug whose configured base URL the request goes to (the longest match; on a
+    tie, as in development where several point at the sandbox, the first configured), for
+    metrics and logs; "unknown" for anything else."""
+    url = str(request.url)
+    matches = [
+        (len(base), -index, slug)
+        for index, slug in enumerate(settings.PROVIDER_SANDBOX_PATHS)
+        if (base := getattr(settings, f"{slug.upper()}_BASE_URL", "")) and url.startswith(base)
+    ]
+    return max(matches)[2] if matches else "unknown"
+
+
 def send(request: httpx.Request) -> httpx.Response:
+    """Send `request` (see `_send`), timed and counted per provider (ops.metrics) and logged."""
+    provider = provider_of(request)
+    started = time.monotonic()
+    try:
+        response = _send(request)
+    except ProviderError as error:
+        elapsed = time.monotonic() - started
+        PROVIDER_CALL_SECONDS.labels(provider, "error").observe(elapsed)
+        PROVIDER_CALL_ERRORS.labels(provider, error.code).inc()
+        logger.warning(
+            "%s: %s failed after %.3f s (%s)",
+            provider,
+            _describe(request),
+            elapsed,
+            error.code,
+            extra={"provider": provider, "duration_s": round(elapsed, 3), "error_code": error.code},
+        )
+        raise
+    elapsed = time.monotonic() - started
+    outcome = "ok" if response.status_code < 400 else f"http_{response.status_code // 100}xx"
+    PROVIDER_CALL_SECONDS.labels(provider, outcome).observe(elapsed)
+    logger.info(
+        "%s: %s -> HTTP %s in %.3f s",
+        provider,
+        _describe(request),
+        response.status_code,
+        elapsed,
+        extra={"provider": provider, "duration_s": round(elapsed, 3), "http_status": response.status_code},
+    )
+    return response
+
+
+def _send(request: httpx.Request) -> httpx.Response:
     """Send `request` with the retry policy above. Returns the response or raises ProviderError."""
     attempts = max(1, settings.PROVIDER_HTTP_MAX_ATTEMPTS)
     retry_after_cap = settings.PROVIDER_RETRY_AFTER_MAX_SECONDS
