@@ -8,7 +8,8 @@ for each change into `finishing`. The copy is made:
 
 - through the outbound guard (generations.outbound), so a provider answer pointing at an
   internal address cannot make us fetch it;
-- streamed to a temporary file in CHUNK_BYTES pieces, never held in memory whole;
+- streamed into storage in CHUNK_BYTES pieces (a multipart upload on S3), never held in memory
+  whole (generations.result_storage);
 - checked: HTTP 200, a declared content type we accept, magic bytes that agree with it, and
   at most RESULT_MAX_BYTES (RESULT_FRAME_MAX_BYTES for the frame), by Content-Length when sent
   and by counting either way;
@@ -27,17 +28,16 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-import tempfile
 from datetime import timedelta
 
 import httpx
 from django.conf import settings
-from django.core.files import File
 from django.db.models import Q
 from django.utils import timezone
 
-from generations import lifecycle, outbound
+from generations import lifecycle, outbound, result_storage
 from generations.models import Generation, GenerationEvent, Mirror, Status
+from ops.metrics import MIRROR_BYTES, MIRROR_FAILURES
 from seedance_site.errors import DomainError
 
 log = logging.getLogger("generations.results")
@@ -137,14 +137,27 @@ def download(url: str, kind: str, destination) -> str:
 
 
 def _store(generation: Generation, kind: str) -> str:
-    """Download one file into storage and point the generation at it. Returns the stored name."""
+    """Stream one file from the provider into storage (generations.result_storage: a multipart
+    upload on S3, the final file on disk) and point the generation at it. Returns the stored
+    name. Nothing is kept of a refused or broken download."""
     field = Generation._meta.get_field(FIELDS[kind])
-    with tempfile.TemporaryFile() as tmp:
-        extension = download(getattr(generation, SOURCE_FIELDS[kind]), kind, tmp)
-        tmp.seek(0)
-        suffix = "" if kind == "video" else "-last-frame"
-        name = field.generate_filename(generation, f"{generation.pk}{suffix}.{extension}")
-        name = field.storage.save(name, File(tmp, name=name))
+    suffix = "" if kind == "video" else "-last-frame"
+
+    def name_for(head: bytes) -> str:
+        return field.generate_filename(generation, f"{generation.pk}{suffix}.{sniff(head) or 'bin'}")
+
+    writer = result_storage.writer(field.storage, name_for)
+    try:
+        download(getattr(generation, SOURCE_FIELDS[kind]), kind, writer)
+        name = writer.commit()
+    except BaseException as exc:
+        writer.abort()
+        outcome = {_Gone: "gone", _Refused: "refused", _Transient: "transient"}.get(type(exc), "error")
+        MIRROR_FAILURES.labels(kind, outcome).inc()
+        log.warning("mirror %s %s: %s", kind, outcome, exc)
+        raise
+    MIRROR_BYTES.labels(kind).inc(writer.size)
+    log.info("mirror %s stored: %d bytes as %s", kind, writer.size, name)
     # Conditional: if a concurrent run stored the file first, keep theirs and drop ours.
     if not Generation.objects.filter(pk=generation.pk, **{FIELDS[kind]: ""}).update(**{FIELDS[kind]: name}):
         field.storage.delete(name)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -76,6 +77,22 @@ def finishing_with(tenant, url):
     return Generation.objects.get(pk=generation.pk)
 
 
+def peak_rss_growth(action) -> int:
+    """Bytes the process's resident memory rose above where it stood, at its highest, while
+    `action` ran (Linux: VmHWM after resetting it through /proc/self/clear_refs)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+    def status(field: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        raise LookupError(field)
+
+    before = status("VmRSS")
+    action()
+    return status("VmHWM") - before
+
+
 def test_a_mirrored_video_goes_to_s3_and_downloads_through_a_presigned_url(
     api_client, tenant, s3_storage, provider_files, queued
 ):
@@ -89,3 +106,17 @@ def test_a_mirrored_video_goes_to_s3_and_downloads_through_a_presigned_url(
     video = httpx.get(response["Location"])
     assert video.status_code == 200
     assert len(video.content) == 2 * MB and video.content.startswith(MP4_HEAD)
+
+
+def test_a_200_mb_result_streams_with_flat_memory(tenant, s3_storage, provider_files, queued, settings):
+    settings.AWS_S3_MULTIPART_CHUNK_BYTES = 5 * MB
+    # Warm up: clients, connection pools and imports are not what is measured.
+    results.mirror(succeeded_with(tenant, f"{provider_files}/1.mp4").pk)
+
+    generation = succeeded_with(tenant, f"{provider_files}/200.mp4")
+    growth = peak_rss_growth(lambda: results.mirror(generation.pk))
+
+    generation.refresh_from_db()
+    assert generation.video_file.size == 200 * MB
+    print(f"peak resident memory growth while mirroring 200 MB to S3: {growth / MB:.1f} MB")
+    assert growth < 16 * MB, f"memory grew by {growth / MB:.1f} MB while mirroring 200 MB"
