@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -63,17 +64,12 @@ def test_production_mode_allows_the_sandbox_when_told_but_not_with_the_public_ke
     assert result.returncode == 0, result.stderr
 
 
-def payment_settings(**env_overrides) -> str:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("STRIPE_", "SANDBOX_", "DEBUG", "SECRET_KEY"))
-    }
+def settings_output(expression: str, *, drop: tuple[str, ...] = (), **env_overrides) -> str:
+    """str(expression) evaluated on `s` (the settings) in a fresh process with this environment
+    (less the variables starting with `drop`), or the error it printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(env_overrides)
-    code = (
-        "from django.conf import settings as s; import django; django.setup(); "
-        "print(s.PAYMENTS_SANDBOX, s.PAYMENTS_ENABLED, s.STRIPE_API_BASE)"
-    )
+    code = f"from django.conf import settings as s; import django; django.setup(); print({expression})"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -84,6 +80,27 @@ def payment_settings(**env_overrides) -> str:
         check=False,
     )
     return result.stdout.strip() or result.stderr
+
+
+def payment_settings(**env_overrides) -> str:
+    return settings_output(
+        "s.PAYMENTS_SANDBOX, s.PAYMENTS_ENABLED, s.STRIPE_API_BASE",
+        drop=("STRIPE_", "SANDBOX_", "DEBUG", "SECRET_KEY"),
+        **env_overrides,
+    )
+
+
+def test_with_s3_the_buckets_origin_may_serve_the_portals_video_and_images():
+    directives = json.loads(
+        settings_output(
+            "__import__('json').dumps(s.CONTENT_SECURITY_POLICY['DIRECTIVES'])",
+            AWS_STORAGE_BUCKET_NAME="results",
+            AWS_S3_ENDPOINT_URL="https://s3.storage.example:9000/",
+        ).splitlines()[-1]
+    )
+    assert "https://s3.storage.example:9000" in directives["media-src"]
+    assert "https://s3.storage.example:9000" in directives["img-src"]
+    assert directives["script-src"] == ["'self'"]
 
 
 def test_payments_use_the_payment_sandbox_while_the_sandbox_runs_and_stripe_with_a_key():
