@@ -37,6 +37,7 @@ from generations.models import (
 )
 from generations.providers import transport
 from generations.providers.base import Adapter, ProviderError, State, Update
+from ops.metrics import CALLBACK_TO_VISIBLE_SECONDS
 from seedance_site.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,15 @@ def transition(
         if generation.error_code:
             data["error"] = {"code": generation.error_code, "message": generation.error_message}
         GenerationEvent.record(generation, Event.STATE, f"{previous} → {to} ({source})", data)
+        log.info(
+            "%s → %s (%s)",
+            previous,
+            to,
+            source,
+            extra={"generation_id": generation.pk, "tenant_id": generation.tenant_id, "stage": to},
+        )
+        if source == "callback":
+            _time_callback_to_visible(generation)
         if generation.is_terminal:
             _settle(generation)
         change = GenerationChange.objects.create(
@@ -128,6 +138,20 @@ def transition(
         )
         transaction.on_commit(lambda: enqueue_change(change.pk))
     return generation
+
+
+def _time_callback_to_visible(generation: Generation) -> None:
+    """Observe, once the move commits, how long ago the callback behind it arrived."""
+    received = (
+        GenerationEvent.objects.filter(generation=generation, kind=Event.CALLBACK)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if received is not None:
+        transaction.on_commit(
+            lambda: CALLBACK_TO_VISIBLE_SECONDS.observe((timezone.now() - received).total_seconds())
+        )
 
 
 def enqueue_change(change_id: int) -> None:

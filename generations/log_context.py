@@ -20,8 +20,20 @@ def _delivery(args: tuple) -> dict:
     return {"generation_id": row[0], "tenant_id": row[1]} if row else {}
 
 
+def _change(args: tuple) -> dict:
+    from generations.models import GenerationChange
+
+    row = (
+        GenerationChange.objects.filter(pk=args[0])
+        .values_list("generation_id", "generation__tenant_id")
+        .first()
+    )
+    return {"generation_id": row[0], "tenant_id": row[1]} if row else {}
+
+
 def register() -> None:
     register_task("generations.tasks.submit_generation", "submit", _generation)
     register_task("generations.tasks.poll_generation", "poll", _generation)
     register_task("generations.results.mirror", "mirror", _generation)
     register_task("generations.webhooks.delivery.deliver", "webhook", _delivery)
+    register_task("generations.followups.process_change", "followup", _change)

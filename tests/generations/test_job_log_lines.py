@@ -8,6 +8,7 @@ import logging
 import httpx
 import pytest
 from django_q.conf import Conf
+from prometheus_client import REGISTRY
 
 from generations import tasks
 from generations.models import Generation
@@ -44,6 +45,7 @@ def test_one_jobs_lines_carry_its_generation_id_from_create_to_webhook(
     assert api_client.put("/api/v1/webhook", {"url": HOOK}, format="json").status_code == 200
     caplog.set_level(logging.INFO)
     caplog.clear()
+    callbacks_timed = REGISTRY.get_sample_value("seedance_callback_to_visible_seconds_count") or 0
 
     with django_capture_on_commit_callbacks(execute=True):
         created = api_client.post(
@@ -74,3 +76,11 @@ def test_one_jobs_lines_carry_its_generation_id_from_create_to_webhook(
     assert {"ops.tasks", "generations.providers.transport", "generations.results"} <= names
     webhook_lines = [r for r in about_jobs if r.name.startswith("generations.webhooks")]
     assert webhook_lines, names
+    moves = [
+        r.getMessage() for r in about_jobs if r.name == "generations.lifecycle" and "→" in r.getMessage()
+    ]
+    assert any(m.startswith("pending → queued") for m in moves) and any("→ succeeded" in m for m in moves), (
+        moves
+    )
+    # The provider's callback made the new state visible, and how long that took was measured.
+    assert (REGISTRY.get_sample_value("seedance_callback_to_visible_seconds_count") or 0) > callbacks_timed

@@ -111,9 +111,9 @@ def test_a_mirrored_video_goes_to_s3_and_downloads_through_a_presigned_url(
 def test_a_200_mb_result_streams_with_flat_memory(tenant, s3_storage, provider_files, queued, settings):
     settings.AWS_S3_MULTIPART_CHUNK_BYTES = 5 * MB
     # Warm up: clients, connection pools and imports are not what is measured.
-    results.mirror(succeeded_with(tenant, f"{provider_files}/1.mp4").pk)
+    results.mirror(finishing_with(tenant, f"{provider_files}/1.mp4").pk)
 
-    generation = succeeded_with(tenant, f"{provider_files}/200.mp4")
+    generation = finishing_with(tenant, f"{provider_files}/200.mp4")
     growth = peak_rss_growth(lambda: results.mirror(generation.pk))
 
     generation.refresh_from_db()
