@@ -443,7 +443,7 @@ class GenerationAdmin(admin.ModelAdmin):
         by_task = queryset.filter(provider_task_id=term)
         if by_task.exists():
             return by_task, False
-        return queryset.filter(prompt__icontains=term), False
+        return queryset.search_prompt(term), False
 
     # --- columns ---
 

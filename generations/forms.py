@@ -208,7 +208,7 @@ class HistoryFilterForm(forms.Form):
         """Apply the valid filters to `queryset`; invalid ones are shown as errors and ignored."""
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("q"):
-            queryset = queryset.filter(prompt__icontains=data["q"])
+            queryset = queryset.search_prompt(data["q"])
         if data.get("status"):
             queryset = queryset.filter(status=data["status"])
         if data.get("provider"):

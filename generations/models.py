@@ -65,6 +65,14 @@ class GenerationQuerySet(TenantScopedQuerySet):
     def in_flight(self):
         return self.filter(status__in=IN_FLIGHT)
 
+    def search_prompt(self, text: str):
+        """Prompts containing every word of `text`, in any order and case ("corgi wave" finds
+        "A corgi surfing a small wave"). At most 8 words count."""
+        found = self
+        for word in text.split()[:8]:
+            found = found.filter(prompt__icontains=word)
+        return found
+
     def occupying_slots(self):
         """Jobs that count against the tenant's in-flight cap: at the provider (not finishing: the
         provider is done), or pending with a create call under way."""

@@ -14,7 +14,7 @@ from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
 from billing.models import LedgerEntry
-from generations import lifecycle, progress, routing, services
+from generations import lifecycle, progress, routing, services, snippets
 from generations.forms import GenerationForm, HistoryFilterForm
 from generations.models import FINISHING, Generation
 from generations.spec import DEFAULT_MODEL, GenerationSpec, SpecError
@@ -22,6 +22,7 @@ from seedance_site import validators
 from seedance_site.errors import DomainError
 
 PAGE_SIZE = 25
+FRAME_URL_FIELDS = ("first_frame_url", "last_frame_url")
 
 
 def _generations(request):
@@ -136,18 +137,29 @@ def _create(request, form: GenerationForm) -> Generation | None:
 
 
 def _new_context(request, form: GenerationForm) -> dict:
+    data = form.data if form.is_bound else {**{n: f.initial for n, f in form.fields.items()}, **form.initial}
+    # A submitted form's frame URLs appear in the snippet only if its checks accepted them.
+    checked = getattr(form, "cleaned_data", {})
+    frames = {name: checked.get(name) or "" for name in FRAME_URL_FIELDS} if form.is_bound else None
     return {
         "form": form,
         "quote": _quote_for(form.data if form.is_bound else None, form),
         "insufficient": getattr(form, "insufficient", None),
+        "code": _code(request, snippets.body_of_form(data, frames)),
     }
 
 
 @tenant_required("create")
 def quote(request):
-    """The live price of the form as it stands (htmx partial; no credits are held)."""
+    """The live price and the "copy as code" snippets of the form as it stands (htmx partial,
+    the snippets swapped out of band; no credits are held)."""
     form = GenerationForm(request.GET or request.POST)
-    return render(request, "generations/_quote.html", {"quote": _quote_for(form.data, form)})
+    context = {"quote": _quote_for(form.data, form), "code": _code(request, snippets.body_of_form(form.data))}
+    return render(request, "generations/_quote.html", {**context, "code_oob": True})
+
+
+def _code(request, body: dict) -> dict[str, str]:
+    return snippets.snippets(body, request.build_absolute_uri("/"))
 
 
 def _quote_for(data, form: GenerationForm) -> dict:
@@ -167,7 +179,7 @@ def _quote_for(data, form: GenerationForm) -> dict:
         GenerationSpec(prompt=prompt if len(prompt) >= 3 else "price"),
         resolution=source.get("resolution") or "720p",
         duration=duration,
-        generate_audio=_checked(source.get("generate_audio")),
+        generate_audio=snippets.checked(source.get("generate_audio")),
         model=source.get("model") or DEFAULT_MODEL,
         service_tier=source.get("service_tier") or None,
     )
@@ -178,17 +190,14 @@ def _quote_for(data, form: GenerationForm) -> dict:
     return {"credits": result.credits, "seconds": result.seconds, "audio": spec.generate_audio}
 
 
-def _checked(value) -> bool:
-    return value not in (None, "", False, "false", "off", "0")
-
-
 # --- Detail ----------------------------------------------------------------------------------
 
 
 @tenant_required("view")
 def detail(request, generation_id: str):
     generation = _get_generation(request, generation_id, *CREATORS)
-    return render(request, "generations/detail.html", _detail_context(generation))
+    context = {**_detail_context(generation), "code": _code(request, snippets.body_of_generation(generation))}
+    return render(request, "generations/detail.html", context)
 
 
 @tenant_required("view")

@@ -143,3 +143,22 @@ def test_a_suspended_team_is_told_in_words(tenant):
     tenant.refresh_from_db()
     with pytest.raises(TenantSuspended, match=f"The team {tenant.name} is suspended"):
         tenant.ensure_can_create_work()
+
+
+def test_history_search_finds_every_word_in_any_order(as_bob, tenant):
+    wanted = make_generation(tenant, prompt="A corgi surfing a small wave")
+    make_generation(tenant, prompt="A corgi asleep on a sofa")
+    page = as_bob.get("/generations/", {"q": "Wave  corgi"}).content.decode()
+    assert f'data-generation="{wanted.id}"' in page
+    assert page.count("data-generation=") == 1
+
+
+def test_admin_search_finds_every_word(client, tenant):
+    from tests.factories import make_user
+
+    staff = make_user("staff@example.org", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    wanted = make_generation(tenant, prompt="A corgi surfing a small wave")
+    make_generation(tenant, prompt="A wave of people")
+    page = client.get("/admin/generations/generation/", {"q": "corgi wave"}).content.decode()
+    assert wanted.id in page and "A wave of people" not in page
