@@ -1,10 +1,10 @@
-"""python -m bench {api,poller,history} [options]: see docs/performance.md."""
+"""python -m bench {api,poller,history,latency} [options]: see docs/benchmarks.md."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import api_create, history_scale, poller_scale
+from bench import api_create, history_scale, latency, poller_scale
 
 
 def main() -> None:
@@ -29,6 +29,14 @@ def main() -> None:
     poller.add_argument("--timeout", type=float, default=1200.0, help="give up on a mode after (1200 s)")
     poller.add_argument("--workers", type=int, default=0, help="gunicorn workers (2 x cores + 1)")
     poller.set_defaults(run=poller_scale.main)
+    lat = sub.add_parser("latency", help="our added latency per kind of provider, production poll schedule")
+    lat.add_argument("--kind", choices=["all", *latency.KINDS], default="all")
+    lat.add_argument("--jobs", type=int, default=10, help="measured jobs per kind (10)")
+    lat.add_argument("--warmup", type=int, default=3, help="jobs per kind the schedule learns from first (3)")
+    lat.add_argument("--job-seconds", type=float, default=30.0, help="sandbox task length (30 s, ±15 %%)")
+    lat.add_argument("--stagger", type=float, default=2.0, help="seconds between measured jobs (2)")
+    lat.add_argument("--workers", type=int, default=0, help="gunicorn workers (2 x cores + 1)")
+    lat.set_defaults(run=latency.main)
     args = parser.parse_args()
     args.run(args)
 

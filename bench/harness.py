@@ -33,6 +33,11 @@ def configure(port: int) -> None:
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
     os.environ["SITE_URL"] = f"http://127.0.0.1:{port}"
     os.environ.setdefault("SANDBOX_ENABLED", "True")
+    # The sandbox with DEBUG off is refused unless a deploy says so and keeps its key private.
+    os.environ.setdefault("SANDBOX_ALLOW_PRODUCTION", "True")
+    os.environ.setdefault("SANDBOX_API_KEY", "bench-sandbox-key-" + os.urandom(8).hex())
+    # Plain HTTP on loopback: no TLS proxy in front, so no redirect to https.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
     os.environ.setdefault("OUTBOUND_ALLOWLIST", "127.0.0.1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="seedance-bench-media-"))
@@ -67,6 +72,11 @@ def fresh_database() -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def create_schedules() -> None:
+    """The periodic tasks a deploy creates (`manage.py schedules`), in the bench database."""
+    subprocess.run([PYTHON, "manage.py", "schedules"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 def setup_django() -> None:

@@ -30,4 +30,4 @@ warnings.filterwarnings("ignore", "No directory at", UserWarning)
 
 # Runs start from an empty bench database every time; they must never touch the dev SQLite.
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise RuntimeError("The benchmarks run against PostgreSQL: set DATABASE_URL (docs/performance.md).")
+    raise RuntimeError("The benchmarks run against PostgreSQL: set DATABASE_URL (docs/benchmarks.md).")
