@@ -12,7 +12,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Tenant, TenantScopedQuerySet
-from generations.spec import DEFAULT_MODEL, MODELS, RESOLUTIONS, SERVICE_TIERS
 
 # Rates are stored in thousandths of a credit so a price can be 2.5 credits/s and still
 # be integer arithmetic; quotes round the total UP to whole credits.
@@ -23,20 +22,24 @@ class PriceRule(models.Model):
     """Credits per second for one model, service tier and resolution, optionally for one provider.
 
     A rule with a provider wins over the generic rule (provider blank) for that model, tier and
-    resolution. A job without a tier is priced by the `default` tier's rules.
+    resolution. A job without a tier is priced by the `default` tier's rules. The values are the
+    API's names (generations.spec lists them); a rule naming anything else never matches a job.
     """
 
     provider = models.CharField(
         max_length=20, blank=True, default="", help_text="Provider slug; blank applies to every provider."
     )
-    model = models.CharField(max_length=40, choices=[(m, m) for m in MODELS], default=DEFAULT_MODEL)
+    model = models.CharField(
+        max_length=40,
+        default="seedance-1.5-pro",
+        help_text="The model as the API names it, e.g. seedance-2.0.",
+    )
     service_tier = models.CharField(
         max_length=10,
-        choices=[(t, t) for t in SERVICE_TIERS],
         default="default",
-        help_text="flex: the slower, cheaper tier of providers that have one.",
+        help_text="default, or flex: the slower, cheaper tier of providers that have one.",
     )
-    resolution = models.CharField(max_length=10, choices=[(r, r) for r in RESOLUTIONS])
+    resolution = models.CharField(max_length=10, help_text="480p, 720p or 1080p.")
     millicredits_per_second = models.PositiveIntegerField(
         help_text="Thousandths of a credit per second of video: 4000 = 4 credits/s, 2500 = 2.5 credits/s."
     )

@@ -9,7 +9,6 @@ app_name = "billing"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("ledger.csv", views.ledger_csv, name="ledger_csv"),
-    path("generations.csv", views.generations_csv, name="generations_csv"),
     # Buying credits, the saved card, automatic recharge, Stripe's webhook.
     path("", include("billing.payments.urls")),
 ]

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from accounts import audit
 from accounts.decorators import tenant_required
 from billing import services
 from billing.payments.views import payments_context
-from generations.models import Generation
 from seedance_site import validators
+from seedance_site.csv_export import csv_response, spreadsheet_text, stamp
 
 LEDGER_PAGE = 50
 # Every role may read the bill: members need to see why a generation was refused for lack of
@@ -109,35 +106,6 @@ def usage_chart(usage: list[tuple[date, int]], width: int = 720, height: int = 1
 # --- CSV exports -----------------------------------------------------------------------------
 
 
-class _Echo:
-    """csv.writer target that hands each row back instead of buffering the whole file."""
-
-    def write(self, value):
-        return value
-
-
-def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _text(value: str) -> str:
-    # Spreadsheets run cells starting with = + - @ as formulas; a quote keeps prompts as text.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
-def _stamp() -> str:
-    return timezone.now().strftime("%Y%m%d")
-
-
 @tenant_required(READ_PERMISSION)
 def ledger_csv(request):
     entries = services.ledger(request.tenant).iterator(chunk_size=2000)
@@ -150,40 +118,10 @@ def ledger_csv(request):
             e.balance_after,
             e.generation_id or "",
             _shown_actor(e, members),
-            _text(e.note),
+            spreadsheet_text(e.note),
             e.reference,
         ]
         for e in entries
     )
     header = ["created_at", "kind", "amount", "balance_after", "generation", "actor", "note", "reference"]
-    return _csv_response(f"ledger-{request.tenant.slug}-{_stamp()}.csv", header, rows)
-
-
-GENERATION_COLUMNS = [
-    "id",
-    "created_at",
-    "status",
-    "provider",
-    "prompt",
-    "aspect_ratio",
-    "resolution",
-    "duration",
-    "generate_audio",
-    "quoted",
-    "charged",
-    "finished_at",
-]
-
-
-@tenant_required(READ_PERMISSION)
-def generations_csv(request):
-    # values_list + iterator: 100 000 rows stream in chunks without building model instances.
-    values = (
-        Generation.objects.for_tenant(request.tenant)
-        .order_by("-created_at", "-id")
-        .values_list(*GENERATION_COLUMNS)
-        .iterator(chunk_size=2000)
-    )
-    prompt = GENERATION_COLUMNS.index("prompt")
-    rows = (row[:prompt] + (_text(row[prompt]),) + row[prompt + 1 :] for row in values)
-    return _csv_response(f"generations-{request.tenant.slug}-{_stamp()}.csv", GENERATION_COLUMNS, rows)
+    return csv_response(f"ledger-{request.tenant.slug}-{stamp()}.csv", header, rows)

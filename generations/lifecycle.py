@@ -23,8 +23,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import Tenant
-from billing import services as billing
-from generations import polling, providers
+from generations import holds, polling, pricing, providers
 from generations.calls import describe_request, describe_response
 from generations.models import (
     FINISHING,
@@ -179,16 +178,16 @@ def _apply(generation: Generation, to: str, fields: dict) -> None:
 
 
 def _settle(generation: Generation) -> None:
-    """Capture on success, release otherwise. Billing makes each idempotent per generation and
+    """Capture on success, release otherwise. generations.holds makes each idempotent per generation and
     keeps generation.held/charged up to date."""
     held = generation.held
     if generation.status == S.SUCCEEDED:
-        billing.capture(generation, actual_amount=actual_price(generation))
+        holds.capture(generation, actual_amount=actual_price(generation))
         message = f"Charged {generation.charged} credits"
         if generation.charged != held:
             message += f" of {held} held: the video is {generation.actual_duration} s"
     else:
-        billing.release(generation)
+        holds.release(generation)
         message = f"Released {held} held credits; nothing charged"
     GenerationEvent.record(generation, Event.BILLING, message, {"held": held, "charged": generation.charged})
 
@@ -196,12 +195,12 @@ def _settle(generation: Generation) -> None:
 def actual_price(generation: Generation) -> int | None:
     """The price of the duration the model chose, for an auto-duration job; None means the quote.
 
-    billing.capture never charges more than was held: the hold is the most the customer agreed to.
+    holds.capture never charges more than was held: the hold is the most the customer agreed to.
     """
     if not (generation.spec.is_auto_duration and generation.actual_duration):
         return None
     spec = replace(generation.spec, duration=generation.actual_duration)
-    return billing.quote(spec, generation.provider).credits
+    return pricing.quote(spec, generation.provider).credits
 
 
 def _failure(code: str, message: str) -> dict:

@@ -27,7 +27,7 @@ class Status(models.TextChoices):
 
 
 class Hold(models.TextChoices):
-    """Where the generation's credits stand. The row is the hold (billing.services): it is taken
+    """Where the generation's credits stand. The row is the hold (generations.holds): it is taken
     when the row is inserted and settled once, by capture or release."""
 
     NONE = "", "No hold"
@@ -119,7 +119,7 @@ class Generation(models.Model):
     reference_images = models.JSONField(default=list, blank=True)  # as sent to the provider
     callback_url = models.URLField(max_length=2000, blank=True, default="")
 
-    # Money, in integer credits. Only billing.services writes these: `held` is reserved on the
+    # Money, in integer credits. Only generations.holds writes these: `held` is reserved on the
     # tenant's account while hold_state is "held", `charged` is what the capture took.
     quoted = models.BigIntegerField(default=0)
     held = models.BigIntegerField(default=0)
@@ -181,7 +181,7 @@ class Generation(models.Model):
                 name="generations_review_queue",
                 condition=Q(status="awaiting_review"),
             ),
-            # Used by billing.services.hold(): a capped key's spend since the first of the month.
+            # Used by generations.holds.hold(): a capped key's spend since the first of the month.
             models.Index(fields=["created_by_key", "created_at"], name="generations_key_month"),
             # Staff search by the provider's task id (exact match).
             models.Index(fields=["provider_task_id"], name="generations_provider_task"),
@@ -202,7 +202,7 @@ class Generation(models.Model):
             models.CheckConstraint(
                 condition=Q(held__gte=0, charged__gte=0), name="generations_money_not_negative"
             ),
-            # Never charged more than the customer agreed to (billing.capture charges at most
+            # Never charged more than the customer agreed to (holds.capture charges at most
             # what was held, and a hold is the quote).
             models.CheckConstraint(
                 condition=Q(charged__lte=F("quoted")), name="generations_charged_within_quote"

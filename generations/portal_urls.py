@@ -5,13 +5,15 @@ access-checked download for the portal."""
 
 from django.urls import path
 
-from generations import views
+from generations import exports, views
 from generations.webhooks import views as webhook_views
 
 app_name = "generations"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    # Linked from the billing page, next to the ledger's CSV.
+    path("billing/generations.csv", exports.generations_csv, name="generations_csv"),
     path("generations/", views.history, name="history"),
     path("generations/new/", views.new, name="new"),
     path("generations/new/quote/", views.quote, name="quote"),

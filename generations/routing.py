@@ -20,9 +20,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from billing import services as billing
 from billing.errors import PriceNotConfigured
-from generations import providers
+from generations import pricing, providers
 from generations.models import Generation, Status
 from generations.providers import Adapter, health
 from generations.spec import GenerationSpec
@@ -65,7 +64,7 @@ def choose(spec: GenerationSpec, requested: str | None = AUTO) -> Adapter:
 
 def _price(spec: GenerationSpec, slug: str) -> int | None:
     try:
-        return billing.quote(spec, slug).credits
+        return pricing.quote(spec, slug).credits
     except PriceNotConfigured:
         return None
 

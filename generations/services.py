@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Tenant
-from billing import services as billing
-from generations import files, moderation, polling, routing
+from generations import files, holds, moderation, polling, pricing, routing
 from generations.models import Generation, Status
 from generations.spec import GenerationSpec
 
@@ -35,7 +34,7 @@ def create_generation(
     spec.check()
     adapter = routing.choose(spec, requested=provider)
     needs_review = moderation.screen(tenant, spec)
-    quote = billing.quote(spec, adapter.slug)
+    quote = pricing.quote(spec, adapter.slug)
     now = timezone.now()
     # Images in the form the provider takes (our hosted copy where it takes URLs only).
     spec, hosted = files.for_provider(spec, adapter, tenant, until=now + polling.deadline_for(adapter.slug))
@@ -57,7 +56,7 @@ def create_generation(
     # The row is the whole record of the creation: no timeline event (Generation.timeline()).
     try:
         with transaction.atomic():
-            billing.hold(generation, quote.credits)  # inserts the row, holding its price
+            holds.hold(generation, quote.credits)  # inserts the row, holding its price
             if not needs_review:
                 polling.wake()
     except BaseException:

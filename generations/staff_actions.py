@@ -20,8 +20,7 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.models import AuditEvent
-from billing import services as billing
-from generations import lifecycle, tasks
+from generations import holds, lifecycle, tasks
 from generations.lifecycle import NotAwaitingReview, NotCancellable
 from generations.models import Generation, GenerationEvent, Status
 
@@ -75,7 +74,7 @@ def _refund(generation: Generation, actor, request) -> Outcome:
     before = summary(generation)
     try:
         with transaction.atomic():
-            if not billing.refund(generation, actor=actor, note="Refunded by staff"):
+            if not holds.refund(generation, actor=actor, note="Refunded by staff"):
                 return Outcome(False, "nothing to refund (never charged, or refunded already)")
             GenerationEvent.record(
                 generation, GenerationEvent.Kind.BILLING, f"Refunded {generation.charged} credits by staff"

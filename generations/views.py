@@ -14,7 +14,7 @@ from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits
 from billing.models import LedgerEntry
-from generations import lifecycle, progress, routing, services, snippets
+from generations import lifecycle, pricing, progress, routing, services, snippets
 from generations.forms import GenerationForm, HistoryFilterForm
 from generations.models import FINISHING, Generation
 from generations.spec import DEFAULT_MODEL, GenerationSpec, SpecError
@@ -184,7 +184,7 @@ def _quote_for(data, form: GenerationForm) -> dict:
         service_tier=source.get("service_tier") or None,
     )
     try:
-        result = billing.quote(spec, routing.choose(spec, provider).slug)
+        result = pricing.quote(spec, routing.choose(spec, provider).slug)
     except DomainError as error:
         return {"error": error.message}
     return {"credits": result.credits, "seconds": result.seconds, "audio": spec.generate_audio}

@@ -27,7 +27,7 @@ def make_api_key(tenant: Tenant, name: str = "test key", **fields) -> tuple[ApiK
 
 
 def new_generation(tenant: Tenant, **fields):
-    """An unsaved Generation as the create service builds it: billing.hold() inserts it."""
+    """An unsaved Generation as the create service builds it: holds.hold() inserts it."""
     from generations.models import Generation
 
     fields.setdefault("provider", "sandbox")
@@ -38,13 +38,13 @@ def new_generation(tenant: Tenant, **fields):
 def make_generation(tenant: Tenant, hold: int | None = None, **fields):
     """A Generation row as the create service inserts it, holding `hold` credits through billing
     (the tenant needs them: see fund), or none."""
-    from billing import services as billing
+    from generations import holds
 
     generation = new_generation(tenant, **fields)
     if hold is None:
         generation.save(force_insert=True)
     else:
-        billing.hold(generation, hold)
+        holds.hold(generation, hold)
     return generation
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import services as billing
-from generations import files, lifecycle, routing, services
+from generations import files, lifecycle, pricing, routing, services
 from generations.api import idempotency
 from generations.api.images import ImageProblem
 from generations.api.pagination import NewestFirstPagination, PageSerializer
@@ -185,7 +185,7 @@ class QuoteView(ApiView):
         spec = serializer.spec()
         spec.check()
         adapter = routing.choose(spec, requested=serializer.validated_data["provider"])
-        quote = billing.quote(spec, adapter.slug)
+        quote = pricing.quote(spec, adapter.slug)
         available = billing.balance(self.tenant).available
         return Response({"provider": adapter.slug, **quote.as_dict(), "available": available})
 

@@ -1,6 +1,6 @@
 import pytest
 
-from billing.services import reconcile
+from generations.holds import reconcile
 
 
 @pytest.fixture

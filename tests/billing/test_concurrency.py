@@ -8,7 +8,8 @@ from django.db import connection, transaction
 
 from billing.errors import AlreadySettled, InsufficientCredits, KeySpendLimit
 from billing.models import LedgerEntry
-from billing.services import balance, capture, hold, release
+from billing.services import balance
+from generations.holds import capture, hold, release
 from generations.models import Generation
 from seedance_site.errors import DomainError
 from tests import races

@@ -4,7 +4,8 @@ from django.db import transaction
 
 from billing.errors import AlreadyHeld, AlreadySettled, InsufficientCredits, KeySpendLimit
 from billing.models import CreditAccount, LedgerEntry
-from billing.services import balance, capture, hold, release
+from billing.services import balance
+from generations.holds import capture, hold, release
 from generations.models import Generation
 from tests.factories import fund, make_api_key, make_generation, new_generation
 

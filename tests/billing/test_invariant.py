@@ -1,7 +1,7 @@
 """Property test: any sequence of money operations keeps the books exact.
 
 A tiny reference model (plain Python integers) predicts every outcome; after each step the
-database must agree with it, and billing.services.reconcile() must find nothing wrong.
+database must agree with it, and generations.holds.reconcile() must find nothing wrong.
 """
 
 import pytest
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.errors import AlreadySettled, InsufficientCredits, InvalidAmount
+from generations import holds
 from tests.factories import make_tenant, new_generation
 
 index = st.integers(min_value=0, max_value=30)
@@ -46,7 +47,7 @@ def test_any_sequence_of_operations_keeps_the_ledger_equal_to_the_balance(alice,
         now = services.balance(tenant)
         assert (now.balance, now.held) == (books.balance, books.held), op
         assert 0 <= now.held <= now.balance
-        assert services.reconcile(tenant) == []
+        assert holds.reconcile(tenant) == []
 
 
 def apply(op, tenant, books, generations, actor):
@@ -67,9 +68,9 @@ def apply(op, tenant, books, generations, actor):
         generations.append(gen)
         if books.balance - books.held < op[1]:
             with pytest.raises(InsufficientCredits), transaction.atomic():
-                services.hold(gen, op[1])
+                holds.hold(gen, op[1])
         else:
-            services.hold(gen, op[1])
+            holds.hold(gen, op[1])
             books.held += op[1]
             books.holds[gen.pk] = [op[1], "held", 0, False]
     elif generations:
@@ -81,13 +82,13 @@ def settle(kind, gen, actual, books):
     entry = books.holds.get(gen.pk)
     if kind == "refund":
         expect = entry is not None and entry[1] == "captured" and entry[2] > 0 and not entry[3]
-        assert services.refund(gen) is expect
+        assert holds.refund(gen) is expect
         if expect:
             books.balance += entry[2]
             entry[3] = True
         return
     target = "captured" if kind == "capture" else "released"
-    settle_fn = services.capture if kind == "capture" else services.release
+    settle_fn = holds.capture if kind == "capture" else holds.release
     args = (actual,) if kind == "capture" else ()
     if entry is None or entry[1] == target:
         assert settle_fn(gen, *args) is False

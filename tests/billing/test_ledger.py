@@ -5,7 +5,8 @@ import time_machine
 
 from billing.errors import InvalidAmount
 from billing.models import AppendOnly, LedgerEntry
-from billing.services import adjust, balance, capture, grant, ledger, refund, release, usage_by_day
+from billing.services import adjust, balance, grant, ledger, usage_by_day
+from generations.holds import capture, refund, release
 from tests.factories import fund, make_generation
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ made it, and within the TTL in every other process."""
 import pytest
 
 from billing.models import PriceRule
-from billing.services import quote
+from generations.pricing import quote
 from generations.spec import GenerationSpec
 from seedance_site import table_cache
 

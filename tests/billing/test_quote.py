@@ -2,7 +2,7 @@ import pytest
 
 from billing.errors import PriceNotConfigured
 from billing.models import PriceRule
-from billing.services import quote
+from generations.pricing import quote
 from generations.spec import AUTO_DURATION, MAX_DURATION, GenerationSpec
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import Invitation, Role
-from billing.services import capture, grant
+from billing.services import grant
+from generations.holds import capture
 from generations.models import GenerationEvent, Status
 from generations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.browser.checks import assert_accessible, assert_fits

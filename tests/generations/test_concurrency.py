@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import LedgerEntry
-from generations import followups, lifecycle, tasks
+from generations import followups, holds, lifecycle, tasks
 from generations.models import Generation, GenerationChange, Status
 from generations.providers.base import Update
 from tests.conftest import postgres_only
@@ -44,7 +44,7 @@ def test_duplicate_callbacks_and_a_poll_settle_once(running, tenant, fake_provid
     assert LedgerEntry.objects.filter(generation=running, kind="charge").count() == 1
     assert running.events.filter(kind="state").count() == 2  # → finishing → succeeded
     assert billing.balance(tenant).balance == 1000 - PRICE
-    assert billing.reconcile(tenant) == []
+    assert holds.reconcile(tenant) == []
 
 
 def test_a_success_racing_a_failure_settles_one_way(running, tenant, fake_providers):
@@ -59,7 +59,7 @@ def test_a_success_racing_a_failure_settles_one_way(running, tenant, fake_provid
     run_outbox()
     status, hold = Generation.objects.values_list("status", "hold_state").get(pk=running.pk)
     assert (status, hold) in [(Status.SUCCEEDED, "captured"), (Status.FAILED, "released")]
-    assert billing.reconcile(tenant) == []
+    assert holds.reconcile(tenant) == []
 
 
 def test_parallel_sweeps_never_claim_the_same_row(tenant):

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from billing.models import LedgerEntry
-from billing.services import balance, reconcile
+from billing.services import balance
 from generations import tasks
+from generations.holds import reconcile
 from generations.models import Generation, Status
 from generations.services import create_generation
 from generations.spec import GenerationSpec

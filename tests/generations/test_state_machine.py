@@ -3,9 +3,8 @@ move the table allows, with its money movement and one change row, or raises and
 
 import pytest
 
-from billing import services as billing
 from billing.models import CreditAccount
-from generations import lifecycle
+from generations import holds, lifecycle
 from generations.lifecycle import TRANSITIONS, InvalidTransition
 from generations.models import (
     FINISHING,
@@ -68,9 +67,9 @@ def _at_stage(tenant, stage):
     )
     # A job that already finished has already settled its credits.
     if status == S.SUCCEEDED:
-        billing.capture(generation)
+        holds.capture(generation)
     elif status in TERMINAL:
-        billing.release(generation)
+        holds.release(generation)
     return Generation.objects.get(pk=generation.pk)
 
 

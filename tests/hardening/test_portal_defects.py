@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import ApiKey
 from billing import services as billing
 from billing.models import LedgerEntry
+from generations import holds
 from generations.models import Generation
 from tests.factories import fund, make_generation, make_user, post_key_form
 
@@ -126,9 +127,9 @@ def refunded(tenant):
     fund(tenant, 1000)
     generation = make_generation(tenant, hold=20)
     Generation.objects.filter(pk=generation.pk).update(status="succeeded", finished_at=timezone.now())
-    billing.capture(generation, 20)
+    holds.capture(generation, 20)
     staff = make_user("sam.staff@seedance.example", is_staff=True)
-    assert billing.refund(generation, actor=staff, note="Refunded by staff")
+    assert holds.refund(generation, actor=staff, note="Refunded by staff")
     return generation
 
 

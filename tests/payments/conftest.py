@@ -13,8 +13,8 @@ from django.test import Client
 from billing.payments import stripe_api
 from billing.payments.models import CreditPack
 from billing.payments.services import reconcile as reconcile_payments
-from billing.services import reconcile
 from billing.stripe_sandbox.stripe_objects import sign
+from generations.holds import reconcile
 
 WEBHOOK = "/billing/stripe/webhook/"
 

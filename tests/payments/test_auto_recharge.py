@@ -6,11 +6,11 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from billing import services as billing
 from billing.models import LedgerEntry
 from billing.payments import recharge
 from billing.payments.models import Payment, PaymentProfile
 from billing.services import balance
+from generations import holds
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_below_the_threshold_the_pack_is_bought_and_credited_by_webhook(rechargi
 def test_at_most_n_recharges_a_day(recharging, tenant):
     for _ in range(2):
         assert recharge.recharge_if_due(recharging.pk) == "charged"
-        billing.capture(make_generation(tenant, hold=balance(tenant).available - 10))
+        holds.capture(make_generation(tenant, hold=balance(tenant).available - 10))
     assert recharge.recharge_if_due(recharging.pk) == "daily limit"
     assert recharge.run_due() == "1 teams checked, 0 recharges started"
     with time_machine.travel(timezone.now() + timezone.timedelta(days=1)):

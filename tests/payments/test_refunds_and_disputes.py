@@ -6,10 +6,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from accounts.models import AuditEvent
-from billing import services as billing
 from billing.models import LedgerEntry
 from billing.payments.models import Payment, PaymentProfile
 from billing.services import balance
+from generations import holds
 from tests.factories import make_generation, make_user
 from tests.payments.conftest import deliver, event
 
@@ -92,7 +92,7 @@ def test_a_refund_after_the_credits_were_spent_takes_only_what_is_available(
     """The documented rule: the balance never drops below what running generations hold; what
     could not be taken back stays on the payment as credits_unrecovered."""
     spent = make_generation(tenant, hold=300)
-    billing.capture(spent)  # 300 spent on a video
+    holds.capture(spent)  # 300 spent on a video
     make_generation(tenant, hold=150)  # 150 held by a running one
     assert balance(tenant).available == 50
     refunded(settings, 500, "evt_r1")

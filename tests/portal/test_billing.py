@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from billing.services import capture, grant
+from billing.services import grant
+from generations.holds import capture
 from tests.factories import fund, make_generation
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 from django.db.models import Count
 
-from billing import services as billing
 from billing.models import LedgerEntry
-from generations import followups
+from generations import followups, holds
 from generations.models import FINISHING, OPEN, TERMINAL, Generation, GenerationChange, Status
 from generations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from generations.webhooks.outbox import EVENT_FOR_STATUS
@@ -78,7 +77,7 @@ def assert_nothing_lost(tenant) -> None:
             assert GenerationChange.objects.filter(generation=job, to_stage=job.status).count() == 1
     for change_id in waiting.exclude(to_stage=FINISHING).values_list("pk", flat=True):
         followups.process_change(change_id)
-    assert billing.reconcile(tenant) == []
+    assert holds.reconcile(tenant) == []
     charges = LedgerEntry.objects.for_tenant(tenant).filter(kind="charge")
     assert not charges.values("generation").annotate(n=Count("id")).filter(n__gt=1).exists()
     for job in jobs:

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Tenant
 from billing.payments.services import reconcile as reconcile_payments
-from billing.services import reconcile
+from generations.holds import reconcile
 
 
 class Command(BaseCommand):
