@@ -132,7 +132,7 @@ def run_mode(server, mode: str, jobs: int, scale: float, timeout: float) -> dict
     from django.db import connection
     from django_q.models import OrmQ
 
-    from billing.services import reconcile
+    from generations.holds import reconcile
     from generations.models import TERMINAL, Generation, Status
 
     tenant, _ = harness.make_tenant(f"Bench poller {mode}", PRICE * jobs * 2, max_in_flight=jobs * 2)
