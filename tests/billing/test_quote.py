@@ -91,3 +91,15 @@ def test_the_breakdown_is_plain_integers():
         "rate_unit": "millicredits_per_second",
         "audio_factor": 2,
     }
+
+
+def test_every_seeded_price_rule_names_a_model_tier_and_resolution_the_api_accepts():
+    # PriceRule takes its names as text (billing knows no spec); the seeded rules must match
+    # what a job can ask for, or they would price nothing.
+    from generations.spec import MODELS, RESOLUTIONS, SERVICE_TIERS
+
+    rules = list(PriceRule.objects.filter(active=True).values_list("model", "service_tier", "resolution"))
+    assert rules
+    assert [
+        r for r in rules if r[0] not in MODELS or r[1] not in SERVICE_TIERS or r[2] not in RESOLUTIONS
+    ] == []
