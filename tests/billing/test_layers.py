@@ -24,7 +24,9 @@ def test_billing_imports_nothing_from_generations():
     assert len(sources) > 10  # the scan sees billing's modules, payments and the Stripe sandbox
     offenders = {
         str(path.relative_to(BILLING.parent)): sorted(
-            name for name in imported_modules(path) if name == "generations" or name.startswith("generations.")
+            name
+            for name in imported_modules(path)
+            if name == "generations" or name.startswith("generations.")
         )
         for path in sources
     }
