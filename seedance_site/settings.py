@@ -401,6 +401,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "generations.api.schema.add_retry_after_header",
+        "generations.api.schema.add_provider_rules",
+        "generations.api.schema.forbid_nul_characters",
     ],
 }
 

@@ -32,6 +32,11 @@ _TOKEN = re.compile(rf"^{TOKEN_PATTERN}\Z")
 _ROW_ID = re.compile(r"^[0-9]{1,18}\Z")
 
 MAX_URL_LENGTH = 2000
+# The URL form we accept, also the OpenAPI pattern: http or https, an ASCII host name or IPv4
+# address (international names in punycode), an optional port, then printable ASCII only.
+_PORT = r"([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:{_PORT})?([/?#][!-~]*)?$"
+_URL = re.compile(URL_PATTERN.replace("$", "\\Z"))
 MAX_CREDITS = 10**12
 DAY_MIN, DAY_MAX = date(2000, 1, 1), date(2999, 12, 31)
 MAX_JSON_DEPTH = 32
@@ -87,13 +92,15 @@ def check_url(value, *, resolve_host: bool = True) -> str:
         raise ValidationError(f"URLs may be at most {MAX_URL_LENGTH} characters long.")
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise ValidationError("URLs may not contain spaces or control characters.")
-    try:
-        parts = urlsplit(value)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:  # e.g. an unbalanced "[" in the host, or a port out of range
-        raise ValidationError("is not a valid URL.") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not value.lower().startswith(("http://", "https://")):
         raise ValidationError("only http and https URLs are allowed.")
+    if not _URL.match(value):
+        raise ValidationError(
+            "is not a valid URL: use an ASCII host name or IPv4 address (punycode for international "
+            "names), an optional port, and printable ASCII after it (percent-encode the rest)."
+        )
+    parts = urlsplit(value)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         if resolve_host:
             outbound.check_url(value)
@@ -108,7 +115,7 @@ def check_url(value, *, resolve_host: bool = True) -> str:
 
 def _is_address(host: str) -> bool:
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(host)
     except ValueError:
         return host.lower() == "localhost"
     return True

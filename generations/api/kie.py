@@ -39,7 +39,7 @@ from generations.api.serializers import (
     StrictChoiceField,
     StrictSerializer,
 )
-from generations.api.views import ApiView
+from generations.api.views import GENERATION_ID_SCHEMA, ApiView
 from generations.models import Generation, Status
 from generations.spec import MAX_DURATION, MIN_DURATION, PROMPT_MAX, PROMPT_MIN, RESOLUTIONS, GenerationSpec
 from seedance_site import validators
@@ -370,7 +370,9 @@ class RecordInfoView(KieView):
         operation_id="kie_record_info",
         summary="Kie-compatible: a task's state and result",
         tags=["kie-compatible"],
-        parameters=[OpenApiParameter("taskId", str, required=True, description="From createTask.")],
+        parameters=[
+            OpenApiParameter("taskId", GENERATION_ID_SCHEMA, required=True, description="From createTask.")
+        ],
         responses={200: KieRecordInfoResponseSerializer, **_kie_errors(401, 404, 422, 429)},
     )
     def get(self, request):

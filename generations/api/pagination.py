@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
+
+from seedance_site.errors import DomainError
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+    http_status = 404
+
+    def __init__(self):
+        message = "No such page: use a `next` or `previous` link as given."
+        super().__init__(message, details={"cursor": message})
 
 
 class NewestFirstPagination(CursorPagination):
@@ -14,13 +26,24 @@ class NewestFirstPagination(CursorPagination):
     max_page_size = 100
 
     def decode_cursor(self, request):
+        """A cursor names a page; one that names none (damaged or forged) is a 404 naming it.
+
+        Any string is a well-formed cursor (the schema cannot say more), so a bad one is "no
+        such page" rather than invalid input. The position is checked here too: DRF would pass
+        a forged one to the database as a timestamp.
+        """
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            # DRF answers 404 for a damaged cursor; it is bad input, and named as such.
-            raise serializers.ValidationError(
-                {"cursor": "Invalid cursor: use a `next` or `previous` link as given."}
-            ) from None
+            raise InvalidCursor() from None
+        if cursor is not None and cursor.position is not None:
+            try:
+                position = parse_datetime(cursor.position)
+            except ValueError:  # well formed, but no such day or time
+                position = None
+            if position is None:
+                raise InvalidCursor()
+        return cursor
 
 
 class PageSerializer(serializers.Serializer):

@@ -30,6 +30,8 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
         schema = auto_schema._map_basic_serializer(self.target, direction)
         if direction == "request":
             schema["additionalProperties"] = False
+            # Rules between fields, which the serializer's validate() enforces, said in the schema too.
+            schema.update(getattr(self.target, "request_schema_rules", {}))
         return schema
 
 
@@ -58,7 +60,12 @@ ERROR_EXAMPLES = {
         "Tenant 'acme' is suspended: new generations are refused.",
         None,
     ),
-    404: ("No such object for this API key's tenant.", "not_found", "Not found.", None),
+    404: (
+        "No such object for this API key's tenant (on lists: the cursor names no page).",
+        "not_found",
+        "Not found.",
+        None,
+    ),
     409: (
         "Idempotency-Key reused with another body, or the job can no longer be cancelled.",
         "idempotency_conflict",
@@ -110,4 +117,131 @@ def add_retry_after_header(result, generator, request, public):
                     "description": "Seconds to wait before retrying.",
                     "schema": {"type": "integer"},
                 }
+    return result
+
+
+# --- What each provider accepts, in the request schemas -----------------------------------------
+
+# Request component -> where the spec's fields sit in it (Kie's input names some differently).
+_SPEC_FIELDS = {
+    "GenerationRequestRequest": {
+        "provider": "provider",
+        "prompt": "prompt",
+        "aspect_ratio": "aspect_ratio",
+        "resolution": "resolution",
+        "duration": "duration",
+        "generate_audio": "generate_audio",
+        "seed": "seed",
+        "camera_fixed": "camera_fixed",
+        "watermark": "watermark",
+        "first_frame": "first_frame",
+        "last_frame": "last_frame",
+    },
+    "KieInputRequest": {
+        "prompt": "prompt",
+        "aspect_ratio": "aspect_ratio",
+        "resolution": "resolution",
+        "duration": "duration",
+        "generate_audio": "generate_audio",
+        "camera_fixed": "fixed_lens",
+        "images": "input_urls",
+    },
+}
+
+
+def capability_rules(capabilities, names: dict[str, str], defaults: dict[str, object]) -> dict:
+    """JSON Schema for the requests one provider can honour (providers.base's problems(), stated)."""
+    from generations.spec import AUTO_DURATION
+    from seedance_site import validators
+
+    c = capabilities
+    durations = [*c.durations, *([AUTO_DURATION] if c.auto_duration else [])]
+    url_only = {"type": "string", "pattern": validators.URL_PATTERN}
+    image = url_only if not c.base64_images else {"type": "string"}
+    rules = {
+        "prompt": {"maxLength": c.prompt_max},
+        "aspect_ratio": {"enum": list(c.aspect_ratios)},
+        "resolution": {"enum": list(c.resolutions)},
+        "duration": {"anyOf": [{"enum": durations}, {"enum": [str(d) for d in durations]}]},
+        "generate_audio": {} if c.audio else {"enum": [False]},
+        "seed": {} if c.seed else {"enum": [None, -1]},
+        "camera_fixed": {} if c.camera_fixed else {"enum": [False]},
+        "watermark": {} if c.watermark else {"enum": [False]},
+        "first_frame": {"anyOf": [image, {"enum": [None]}]}
+        if "first_frame" in c.image_roles and c.max_images >= 1
+        else {"enum": [None]},
+        "last_frame": {"anyOf": [image, {"enum": [None]}]}
+        if "last_frame" in c.image_roles and c.max_images >= 2
+        else {"enum": [None]},
+        "images": {"maxItems": c.max_images, "items": image},
+    }
+    properties = {names[field]: rule for field, rule in rules.items() if field in names and rule}
+    # A field left out takes its default: where the provider does not offer it, it must be given.
+    required = [
+        names[field]
+        for field, default in defaults.items()
+        if field in names and "enum" in rules[field] and default not in rules[field]["enum"]
+    ]
+    return {"properties": properties, **({"required": required} if required else {})}
+
+
+def add_provider_rules(result, generator, request, public):
+    """POSTPROCESSING_HOOK: a create/quote body must suit the provider it names (or, for `auto`,
+    some enabled provider), so the schema says which combinations each provider takes."""
+    from generations import providers
+
+    adapters = providers.enabled_adapters()
+    defaults = {"aspect_ratio": "16:9", "resolution": "720p"}
+    schemas = result.get("components", {}).get("schemas", {})
+    for component, names in _SPEC_FIELDS.items():
+        schema = schemas.get(component)
+        if schema is None or not adapters:
+            continue
+        branches = [capability_rules(a.capabilities, names, defaults) for a in adapters]
+        if "provider" in names:
+            named = [
+                {**branch, "properties": {**branch["properties"], "provider": {"enum": [a.slug]}}}
+                for a, branch in zip(adapters, branches, strict=True)
+            ]
+            auto = {
+                "anyOf": [
+                    {"not": {"required": ["provider"]}},
+                    {"properties": {"provider": {"enum": ["auto"]}}},
+                ]
+            }
+            rule = {"anyOf": [*named, {"allOf": [auto, {"anyOf": branches}]}]}
+        else:
+            rule = {"anyOf": branches}
+        schema["allOf"] = [*schema.get("allOf", []), rule]
+    return result
+
+
+NO_NUL = r"^[^\x00]*$"
+
+
+def forbid_nul_characters(result, generator, request, public):
+    """POSTPROCESSING_HOOK: text fields refuse NUL characters (DRF's CharField, and PostgreSQL
+    cannot store them), so every free-text request string and query parameter says so."""
+
+    def visit(schema):
+        if not isinstance(schema, dict):
+            return
+        if schema.get("type") == "string" and not ({"pattern", "enum", "format"} & schema.keys()):
+            schema["pattern"] = NO_NUL
+        for key in ("properties",):
+            for child in schema.get(key, {}).values():
+                visit(child)
+        for key in ("items", "additionalProperties", "not"):
+            visit(schema.get(key))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for child in schema.get(key, []):
+                visit(child)
+
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            visit(schema)
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                visit(parameter.get("schema"))
     return result

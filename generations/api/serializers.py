@@ -84,10 +84,15 @@ IMAGE_HELP = (
     "of a file uploaded with POST /api/v1/files. Works on every provider: we host a copy where a "
     "provider takes URLs only, and convert a format it does not take."
 )
+# JSON Schema cannot say "holds a real image of the right size": the custom format names that
+# rule (generations.api.images.check_image), and the fuzzer draws real images for it.
+IMAGE_FORMAT = "seedance-image"
 IMAGE_SCHEMA = {
     "type": "string",
+    "format": IMAGE_FORMAT,
     "maxLength": 14 * 1024 * 1024,
-    "pattern": r"^(https?://|data:image/(png|jpeg|jpg|webp|bmp|tiff|tif|gif|heic|heif);base64,|file_)",
+    "pattern": rf"({validators.URL_PATTERN})|(^data:image/(png|jpeg|jpg|webp|bmp|tiff|tif|gif|heic|heif);base64,"
+    r"[A-Za-z0-9+/]*={0,2}$)|(^file_[0-9a-z]{26}$)",
     "description": IMAGE_HELP,
 }
 
@@ -124,7 +129,7 @@ URL_SCHEMA = {
     "type": "string",
     "format": "uri",
     "maxLength": validators.MAX_URL_LENGTH,
-    "pattern": "^https?://[^\\s/?#]+",
+    "pattern": validators.URL_PATTERN,
     "description": "An http(s) URL on a public address (loopback, private, link-local and metadata "
     "addresses are refused, as for the webhook endpoint).",
 }
@@ -219,6 +224,15 @@ class GenerationRequestSerializer(StrictSerializer):
         super().__init__(*args, **kwargs)
         # Only providers that are switched on may be asked for by name.
         self.fields["provider"].choices = [*routing.MODES, *(a.slug for a in providers.enabled_adapters())]
+
+    # A last frame needs a first frame (validate() below).
+    request_schema_rules = {
+        "anyOf": [
+            {"not": {"required": ["last_frame"]}},
+            {"properties": {"last_frame": {"enum": [None]}}},
+            {"required": ["first_frame"], "properties": {"first_frame": {"type": "string"}}},
+        ]
+    }
 
     def validate(self, attrs):
         if attrs.get("last_frame") and not attrs.get("first_frame"):

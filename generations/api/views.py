@@ -33,6 +33,7 @@ from generations.api.serializers import (
     QuoteSerializer,
 )
 from generations.models import Generation, UploadedImage
+from seedance_site import validators
 
 CREATE_EXAMPLE = OpenApiExample(
     "text to video",
@@ -75,13 +76,14 @@ GENERATION_EXAMPLE = OpenApiExample(
 )
 IDEMPOTENCY_HEADER = OpenApiParameter(
     idempotency.HEADER,
-    str,
+    {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": r"^\S(.*\S)?$"},
     OpenApiParameter.HEADER,
     description="Makes the create safe to retry: the same key with the same body within 24 h returns the "
     "first response again and creates nothing; with another body it is a 409.",
 )
+GENERATION_ID_SCHEMA = {"type": "string", "pattern": f"^{validators.GENERATION_ID_PATTERN}$"}
 ID_PARAMETER = OpenApiParameter(
-    "generation_id", str, OpenApiParameter.PATH, description="The generation id (gen_...)."
+    "generation_id", GENERATION_ID_SCHEMA, OpenApiParameter.PATH, description="The generation id (gen_...)."
 )
 
 
@@ -101,7 +103,7 @@ class GenerationsView(ApiView):
         operation_id="generations_list",
         summary="List generations, newest first",
         parameters=[GenerationFilterSerializer],
-        responses={200: GenerationPageSerializer, **errors(401, 422, 429)},
+        responses={200: GenerationPageSerializer, **errors(401, 404, 422, 429)},
     )
     def get(self, request):
         filters = GenerationFilterSerializer(data=request.query_params)
@@ -205,7 +207,7 @@ class LedgerView(ApiView):
         operation_id="ledger_list",
         summary="Every credit movement, newest first",
         parameters=[PageSerializer],
-        responses={200: LedgerPageSerializer, **errors(401, 422, 429)},
+        responses={200: LedgerPageSerializer, **errors(401, 404, 422, 429)},
     )
     def get(self, request):
         PageSerializer(data=request.query_params).is_valid(raise_exception=True)

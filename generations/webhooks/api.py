@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from generations import downloads, results
 from generations.api.pagination import NewestFirstPagination, PageSerializer
 from generations.api.schema import errors
+from generations.api.serializers import PublicUrlField, StrictSerializer
 from generations.api.throttles import DownloadThrottle
-from generations.api.views import ApiView
+from generations.api.views import ID_PARAMETER, ApiView
 from generations.webhooks import delivery as sender
 from generations.webhooks import services
 from generations.webhooks.models import ALL_EVENTS, WebhookDelivery, WebhookEndpoint, default_events
@@ -114,7 +115,21 @@ class DeliveryFilterSerializer(PageSerializer):
     )
 
 
-PUT_FIELDS = {"url", "events", "enabled"}
+class WebhookRequestSerializer(StrictSerializer):
+    """The body of PUT /api/v1/webhook (documentation: generations.webhooks.services checks it)."""
+
+    url = PublicUrlField()
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=ALL_EVENTS),
+        required=False,
+        allow_null=True,
+        min_length=1,
+        help_text="Omitted or null: keep the current events.",
+    )
+    enabled = serializers.BooleanField(required=False, allow_null=True, help_text="Omitted or null: enable.")
+
+
+PUT_FIELDS = set(WebhookRequestSerializer._declared_fields)
 
 
 class WebhookView(ApiView):
@@ -129,16 +144,7 @@ class WebhookView(ApiView):
     @extend_schema(
         operation_id="webhook_update",
         summary="Set the webhook endpoint; the first time, the answer holds the signing secret",
-        request=inline_serializer(
-            "WebhookRequest",
-            {
-                "url": serializers.URLField(),
-                "events": serializers.ListField(
-                    child=serializers.ChoiceField(choices=ALL_EVENTS), required=False
-                ),
-                "enabled": serializers.BooleanField(required=False),
-            },
-        ),
+        request=WebhookRequestSerializer,
         responses={200: WebhookSerializer, **errors(400, 401, 422, 429)},
     )
     def put(self, request):
@@ -171,7 +177,7 @@ class DeliveriesView(ApiView):
         operation_id="webhook_deliveries_list",
         summary="The webhook delivery log, newest first",
         parameters=[DeliveryFilterSerializer],
-        responses={200: DeliveryPageSerializer, **errors(401, 422, 429)},
+        responses={200: DeliveryPageSerializer, **errors(401, 404, 422, 429)},
     )
     def get(self, request):
         filters = DeliveryFilterSerializer(data=request.query_params)
@@ -215,6 +221,7 @@ class ResultFileView(ApiView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="generations_video_download",
+        parameters=[ID_PARAMETER],
         summary="Download our copy of the video (?download=1 as an attachment)",
         responses={(200, "video/mp4"): bytes, **errors(401, 404, 409, 429)},
     )
@@ -226,6 +233,7 @@ class VideoFileView(ResultFileView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="generations_last_frame_download",
+        parameters=[ID_PARAMETER],
         summary="Download our copy of the last frame (?download=1 as an attachment)",
         responses={(200, "image/png"): bytes, **errors(401, 404, 409, 429)},
     )

@@ -184,7 +184,8 @@ def test_it_names_a_bad_filter(api_client, tenant, field, value):
 
 def test_it_names_a_damaged_cursor(api_client, tenant):
     response = api_client.get(URL, {"cursor": "garbage"})
-    assert response.status_code == 422
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "invalid_cursor"
     assert "cursor" in response.json()["error"]["details"]
 
 

@@ -40,3 +40,14 @@ def test_an_idempotent_replay_is_the_first_answer_byte_for_byte(api):
     assert first.status_code == replay.status_code == 201
     assert replay["Idempotent-Replayed"] == "true"
     assert replay.content == first.content
+
+
+@pytest.mark.parametrize("raw", ["p=garbage", "p=2026-13-45T99:00:00Z", "o=-1", "r=x", "o=abc"])
+@pytest.mark.parametrize("path", ["/api/v1/generations", "/api/v1/ledger", "/api/v1/webhook/deliveries"])
+def test_a_forged_cursor_is_a_404_naming_it(api, raw, path):
+    import base64
+
+    response = api.get(path, {"cursor": base64.b64encode(raw.encode()).decode()})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "invalid_cursor"
+    assert "cursor" in response.json()["error"]["details"]
