@@ -125,17 +125,12 @@ def add_retry_after_header(result, generator, request, public):
 # Request component -> where the spec's fields sit in it (Kie's input names some differently).
 _SPEC_FIELDS = {
     "GenerationRequestRequest": {
-        "provider": "provider",
-        "prompt": "prompt",
-        "aspect_ratio": "aspect_ratio",
-        "resolution": "resolution",
-        "duration": "duration",
-        "generate_audio": "generate_audio",
-        "seed": "seed",
-        "camera_fixed": "camera_fixed",
-        "watermark": "watermark",
-        "first_frame": "first_frame",
-        "last_frame": "last_frame",
+        name: name
+        for name in (
+            "provider", "model", "service_tier", "prompt", "aspect_ratio", "resolution", "duration",
+            "generate_audio", "seed", "camera_fixed", "watermark", "first_frame", "last_frame",
+            "reference_images",
+        )
     },
     "KieInputRequest": {
         "prompt": "prompt",
@@ -146,72 +141,110 @@ _SPEC_FIELDS = {
         "camera_fixed": "fixed_lens",
         "images": "input_urls",
     },
-}
+}  # fmt: skip
+_DEFAULTS = {"aspect_ratio": "16:9", "resolution": "720p", "duration": 8}
 
 
-def capability_rules(capabilities, names: dict[str, str], defaults: dict[str, object]) -> dict:
-    """JSON Schema for the requests one provider can honour (providers.base's problems(), stated)."""
-    from generations.spec import AUTO_DURATION
-    from seedance_site import validators
+def capability_rules(c, model: str, names: dict[str, str]) -> dict:
+    """JSON Schema for the requests one provider can honour on one model (its problems(), stated).
 
-    c = capabilities
+    Prompt limits counted in words or Chinese characters cannot be said in JSON Schema; the
+    schema's prompt maxLength is then one that no prompt can break (a word takes two characters).
+    """
+    from generations.spec import AUTO_DURATION, DEFAULT_MODEL
+
     durations = [*c.durations, *([AUTO_DURATION] if c.auto_duration else [])]
-    url_only = {"type": "string", "pattern": validators.URL_PATTERN}
-    image = url_only if not c.base64_images else {"type": "string"}
+    prompt_max = min(
+        c.prompt_max,
+        c.prompt_max_chinese_chars or c.prompt_max,
+        2 * c.prompt_max_words - 1 if c.prompt_max_words else c.prompt_max,
+    )
+    resolutions = list(c.resolutions) if c.resolution_param else ["720p"]
+    frame = {"anyOf": [{"type": "string"}, {"enum": [None]}]}
     rules = {
-        "prompt": {"maxLength": c.prompt_max},
+        "model": {"enum": [model]},
+        "service_tier": {"enum": [None, *c.service_tiers]},
+        "prompt": {"maxLength": prompt_max},
         "aspect_ratio": {"enum": list(c.aspect_ratios)},
-        "resolution": {"enum": list(c.resolutions)},
+        "resolution": {"enum": resolutions},
         "duration": {"anyOf": [{"enum": durations}, {"enum": [str(d) for d in durations]}]},
         "generate_audio": {} if c.audio else {"enum": [False]},
         "seed": {} if c.seed else {"enum": [None, -1]},
         "camera_fixed": {} if c.camera_fixed else {"enum": [False]},
         "watermark": {} if c.watermark else {"enum": [False]},
-        "first_frame": {"anyOf": [image, {"enum": [None]}]}
-        if "first_frame" in c.image_roles and c.max_images >= 1
-        else {"enum": [None]},
-        "last_frame": {"anyOf": [image, {"enum": [None]}]}
-        if "last_frame" in c.image_roles and c.max_images >= 2
-        else {"enum": [None]},
-        "images": {"maxItems": c.max_images, "items": image},
+        "first_frame": frame if "first_frame" in c.image_roles and c.max_images >= 1 else {"enum": [None]},
+        "last_frame": frame if "last_frame" in c.image_roles and c.max_images >= 2 else {"enum": [None]},
+        "reference_images": {"maxItems": c.max_reference_images if "reference_image" in c.image_roles else 0},
+        "images": {"maxItems": c.max_images},
     }
     properties = {names[field]: rule for field, rule in rules.items() if field in names and rule}
     # A field left out takes its default: where the provider does not offer it, it must be given.
     required = [
         names[field]
-        for field, default in defaults.items()
+        for field, default in {**_DEFAULTS, "model": DEFAULT_MODEL}.items()
         if field in names and "enum" in rules[field] and default not in rules[field]["enum"]
     ]
-    return {"properties": properties, **({"required": required} if required else {})}
+    branch = {"properties": properties, **({"required": required} if required else {})}
+    text_only = c.text_only_resolutions
+    if text_only is not None and c.resolution_param and "resolution" in names:
+        # Without any image, only the text-only resolutions are offered.
+        with_images = [
+            {"required": [names[f]], "properties": {names[f]: {"type": "string"}}}
+            for f in ("first_frame", "last_frame")
+            if f in names
+        ]
+        if "reference_images" in names:
+            with_images.append(
+                {"required": ["reference_images"], "properties": {"reference_images": {"minItems": 1}}}
+            )
+        if "images" in names:
+            with_images.append(
+                {"required": [names["images"]], "properties": {names["images"]: {"minItems": 1}}}
+            )
+        text_rule = {"properties": {names["resolution"]: {"enum": list(text_only)}}}
+        if "720p" not in text_only:
+            text_rule["required"] = [names["resolution"]]
+        branch = {"allOf": [branch, {"anyOf": [*with_images, text_rule]}]}
+    return branch
 
 
 def add_provider_rules(result, generator, request, public):
-    """POSTPROCESSING_HOOK: a create/quote body must suit the provider it names (or, for `auto`,
-    some enabled provider), so the schema says which combinations each provider takes."""
-    from generations import providers
+    """POSTPROCESSING_HOOK: a create/quote body must suit the provider it names (or, for a routing
+    mode, some enabled provider), so the schema says which combinations each provider takes."""
+    from generations import providers, routing
 
     adapters = providers.enabled_adapters()
-    defaults = {"aspect_ratio": "16:9", "resolution": "720p"}
     schemas = result.get("components", {}).get("schemas", {})
     for component, names in _SPEC_FIELDS.items():
         schema = schemas.get(component)
         if schema is None or not adapters:
             continue
-        branches = [capability_rules(a.capabilities, names, defaults) for a in adapters]
+        models = [None] if "model" not in names else None
+        per_adapter = []
+        for adapter in adapters:
+            caps = adapter.capabilities
+            offered = models or list(caps.models)
+            branches = [capability_rules(caps.for_model(m or caps.models[0]), m or caps.models[0], names)
+                        for m in offered]  # fmt: skip
+            if models:  # no model field: the default model only
+                branches = [b for b, m in zip(branches, offered, strict=True)]
+            per_adapter.append((adapter.slug, branches))
         if "provider" in names:
             named = [
-                {**branch, "properties": {**branch["properties"], "provider": {"enum": [a.slug]}}}
-                for a, branch in zip(adapters, branches, strict=True)
-            ]
-            auto = {
+                {"allOf": [{"properties": {"provider": {"enum": [slug]}}, "required": ["provider"]},
+                           {"anyOf": branches}]}
+                for slug, branches in per_adapter
+            ]  # fmt: skip
+            modes = {
                 "anyOf": [
                     {"not": {"required": ["provider"]}},
-                    {"properties": {"provider": {"enum": ["auto"]}}},
+                    {"properties": {"provider": {"enum": list(routing.MODES)}}},
                 ]
             }
-            rule = {"anyOf": [*named, {"allOf": [auto, {"anyOf": branches}]}]}
+            every = [b for _, branches in per_adapter for b in branches]
+            rule = {"anyOf": [*named, {"allOf": [modes, {"anyOf": every}]}]}
         else:
-            rule = {"anyOf": branches}
+            rule = {"anyOf": [b for _, branches in per_adapter for b in branches]}
         schema["allOf"] = [*schema.get("allOf", []), rule]
     return result
 

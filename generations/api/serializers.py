@@ -227,10 +227,22 @@ class GenerationRequestSerializer(StrictSerializer):
 
     # A last frame needs a first frame (validate() below).
     request_schema_rules = {
-        "anyOf": [
-            {"not": {"required": ["last_frame"]}},
-            {"properties": {"last_frame": {"enum": [None]}}},
-            {"required": ["first_frame"], "properties": {"first_frame": {"type": "string"}}},
+        "allOf": [
+            {
+                "anyOf": [
+                    {"not": {"required": ["last_frame"]}},
+                    {"properties": {"last_frame": {"enum": [None]}}},
+                    {"required": ["first_frame"], "properties": {"first_frame": {"type": "string"}}},
+                ]
+            },
+            # reference_images cannot be combined with frames (validate() below).
+            {
+                "anyOf": [
+                    {"not": {"required": ["reference_images"]}},
+                    {"properties": {"reference_images": {"maxItems": 0}}},
+                    {"properties": {"first_frame": {"enum": [None]}, "last_frame": {"enum": [None]}}},
+                ]
+            },
         ]
     }
 

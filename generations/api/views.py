@@ -242,6 +242,7 @@ class FilesView(ApiView):
             "multipart/form-data": {
                 "type": "object",
                 "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
             }
         },
         responses={201: FileSerializer, **errors(400, 401, 413, 415, 422, 429)},

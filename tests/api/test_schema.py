@@ -9,6 +9,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.models import ApiKey, hash_key
 from generations.api.serializers import IMAGE_FORMAT
@@ -84,4 +85,9 @@ def fuzz_tenant(db, settings, keep_test_connection, dns):  # noqa: F811
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )
 def test_the_api_honours_its_schema(case, fuzz_tenant):
+    if case.operation.definition.raw.get("operationId") == "files_create":
+        # An uploaded file's content (a real image) is the one rule no schema format carries to a
+        # multipart part: random bytes are rightly refused. Every other check still applies.
+        case.call_and_validate(excluded_checks=[positive_data_acceptance])
+        return
     case.call_and_validate()
