@@ -160,20 +160,21 @@ def capability_rules(c, model: str, names: dict[str, str]) -> dict:
         2 * c.prompt_max_words - 1 if c.prompt_max_words else c.prompt_max,
     )
     resolutions = list(c.resolutions) if c.resolution_param else ["720p"]
-    frame = {"anyOf": [{"type": "string"}, {"enum": [None]}]}
+    null = {"not": {"type": "string"}}  # OpenAPI 3.0 has no "null" type: a nullable field's null
+    frame = {}
     rules = {
         "model": {"enum": [model]},
-        "service_tier": {"enum": [None, *c.service_tiers]},
+        "service_tier": {"anyOf": [null, {"enum": list(c.service_tiers)}]} if c.service_tiers else null,
         "prompt": {"maxLength": prompt_max},
         "aspect_ratio": {"enum": list(c.aspect_ratios)},
         "resolution": {"enum": resolutions},
         "duration": {"anyOf": [{"enum": durations}, {"enum": [str(d) for d in durations]}]},
         "generate_audio": {} if c.audio else {"enum": [False]},
-        "seed": {} if c.seed else {"enum": [None, -1]},
+        "seed": {} if c.seed else {"anyOf": [{"not": {"type": "integer"}}, {"enum": [-1]}]},
         "camera_fixed": {} if c.camera_fixed else {"enum": [False]},
         "watermark": {} if c.watermark else {"enum": [False]},
-        "first_frame": frame if "first_frame" in c.image_roles and c.max_images >= 1 else {"enum": [None]},
-        "last_frame": frame if "last_frame" in c.image_roles and c.max_images >= 2 else {"enum": [None]},
+        "first_frame": frame if "first_frame" in c.image_roles and c.max_images >= 1 else null,
+        "last_frame": frame if "last_frame" in c.image_roles and c.max_images >= 2 else null,
         "reference_images": {"maxItems": c.max_reference_images if "reference_image" in c.image_roles else 0},
         "images": {"maxItems": c.max_images},
     }

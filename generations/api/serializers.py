@@ -78,6 +78,9 @@ class StrictChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+# In OpenAPI 3.0 (no "null" type): a value of a string-or-null field that is not a string.
+NULL = {"not": {"type": "string"}}
+
 IMAGE_HELP = (
     "An http(s) URL of an image, a data:image/...;base64 URI (jpeg, png, webp, bmp, tiff, gif, heic, "
     "heif; at most 10 MB, each side 300..6000 px, aspect ratio between 0.4 and 2.5), or the id or url "
@@ -225,13 +228,13 @@ class GenerationRequestSerializer(StrictSerializer):
         # Only providers that are switched on may be asked for by name.
         self.fields["provider"].choices = [*routing.MODES, *(a.slug for a in providers.enabled_adapters())]
 
-    # A last frame needs a first frame (validate() below).
+    # A last frame needs a first frame (validate() below). NULL: a nullable field given as null.
     request_schema_rules = {
         "allOf": [
             {
                 "anyOf": [
                     {"not": {"required": ["last_frame"]}},
-                    {"properties": {"last_frame": {"enum": [None]}}},
+                    {"properties": {"last_frame": NULL}},
                     {"required": ["first_frame"], "properties": {"first_frame": {"type": "string"}}},
                 ]
             },
@@ -240,7 +243,7 @@ class GenerationRequestSerializer(StrictSerializer):
                 "anyOf": [
                     {"not": {"required": ["reference_images"]}},
                     {"properties": {"reference_images": {"maxItems": 0}}},
-                    {"properties": {"first_frame": {"enum": [None]}, "last_frame": {"enum": [None]}}},
+                    {"properties": {"first_frame": NULL, "last_frame": NULL}},
                 ]
             },
         ]
