@@ -460,7 +460,7 @@ def _provider(slug: str, real_base_url: str) -> tuple[str, str, bool]:
     )
 
 
-# Real base URLs per shared/docs/providers.md; the protocol prefix is part of the base URL.
+# Real base URLs as each provider's pages give them (docs/providers.md); the protocol prefix is part of the base URL.
 KIE_BASE_URL, KIE_API_KEY, KIE_ENABLED = _provider("kie", "https://api.kie.ai")
 APIKLEY_BASE_URL, APIKLEY_API_KEY, APIKLEY_ENABLED = _provider("apikley", "https://api.apikley.ru")
 KKIAI_BASE_URL, KKIAI_API_KEY, KKIAI_ENABLED = _provider("kkiai", "https://www.kkiai.com/volc/v1")

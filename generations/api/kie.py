@@ -1,6 +1,7 @@
 """The Kie-compatible surface: POST /api/v1/jobs/createTask and GET /api/v1/jobs/recordInfo.
 
-For customers who already wrote code against Kie's market jobs API (seed 000): the same
+For customers who already wrote code against Kie's market jobs API (Kie, "Seedance 1.5 Pro I2V
+api call for Kie"): the same
 request body, Kie's envelope `{"code", "msg", "data"}` with Kie's codes in the body, Kie's
 states (waiting, queuing, generating, success, fail) and `resultJson` as a JSON string.
 The HTTP status matches the outcome too (200, 401, 404, 422, ...), so plain HTTP clients
@@ -63,7 +64,8 @@ KIE_STATES = {
     Status.EXPIRED: "fail",
     Status.REJECTED: "fail",
 }
-# Kie body codes for our HTTP statuses where Kie has no code of its own (seed 001's list).
+# Kie body codes for our HTTP statuses where Kie has no code of its own
+# (Apikley's error code list, "Bytedance - Seedance 1.5 Pro").
 _KIE_CODES = {400: 422, 403: 401, 405: 404, 406: 422, 409: 422, 413: 422, 415: 422}
 
 
@@ -139,7 +141,7 @@ class KieTaskIdSerializer(serializers.Serializer):
 class KieEnvelopeSerializer(serializers.Serializer):
     code = serializers.IntegerField(help_text="200 on success; otherwise Kie's error code.")
     msg = serializers.CharField()
-    message = serializers.CharField(help_text="The same as msg (seed 000's docs name it message).")
+    message = serializers.CharField(help_text="The same as msg (Kie's create task page names it message).")
 
 
 class KieCreateTaskResponseSerializer(KieEnvelopeSerializer):
@@ -286,7 +288,8 @@ def kie_callback(generation: Generation) -> tuple[str, dict] | None:
 
 
 def _envelope(code: int, msg: str, data) -> dict:
-    # Kie's OpenAPI says `msg`, seed 000's page says `message`: both, so either client reads it.
+    # Kie's OpenAPI says `msg`, its page "Seedance 1.5 Pro I2V api call for Kie" says `message`:
+    # both, so either client reads it.
     return {"code": code, "msg": msg, "message": msg, "data": data}
 
 
@@ -322,7 +325,7 @@ class CreateTaskView(KieView):
         request=KieCreateTaskSerializer,
         examples=[
             OpenApiExample(
-                "seed 000",
+                "Kie's request example",
                 request_only=True,
                 value={
                     "model": KIE_MODEL,

@@ -93,7 +93,7 @@ def test_it_needs_a_first_frame_for_a_last_frame(api_client, funded):
 
 
 def test_it_refuses_a_spec_the_named_provider_cannot_honour(api_client, funded):
-    # Kie offers no "adaptive" aspect ratio (seed 000).
+    # Kie offers no "adaptive" aspect ratio (Kie, "Seedance 1.5 Pro I2V api call for Kie").
     response = create(api_client, {"prompt": "A cat yawning", "provider": "kie", "aspect_ratio": "adaptive"})
     assert response.status_code == 422
     assert "aspect_ratio" in response.json()["error"]["details"]

@@ -1,4 +1,4 @@
-"""The Kie-compatible surface, driven with seed 000's request example."""
+"""The Kie-compatible surface, driven with the request example of Kie's page "Seedance 1.5 Pro I2V api call for Kie"."""
 
 import json
 
@@ -31,7 +31,7 @@ SEED_000_PAYLOAD = {
 
 
 def post_seed_example(client, payload=SEED_000_PAYLOAD):
-    # As seed 000 sends it: data=json.dumps(payload) with a JSON Content-Type.
+    # As Kie's example sends it: data=json.dumps(payload) with a JSON Content-Type.
     return client.post(CREATE, json.dumps(payload), content_type="application/json")
 
 

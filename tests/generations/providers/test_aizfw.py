@@ -1,4 +1,4 @@
-"""aizfw kyyAiPower (seed 003) on saved payloads."""
+"""aizfw kyyAiPower ("Seedance Create Video Task") on saved payloads."""
 
 from __future__ import annotations
 

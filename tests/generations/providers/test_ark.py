@@ -1,4 +1,4 @@
-"""Ark (official) and kkiai (seed 002): the content-generation task protocol on saved payloads."""
+"""Ark (official) and kkiai ("seedance-1-5-pro"): the content-generation task protocol on saved payloads."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Kie.ai (seed 000) and Apikley (seed 001): the market-jobs protocol on saved payloads."""
+"""Kie.ai ("Seedance 1.5 Pro I2V api call for Kie") and Apikley ("Bytedance - Seedance 1.5 Pro").
+
+The market-jobs protocol on saved payloads.
+"""
 
 from __future__ import annotations
 
