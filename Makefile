@@ -55,7 +55,7 @@ lock-check:
 
 # One command: migrate, demo data, then the web server, the task worker and the poller together.
 # Ctrl-C stops them all; if one dies, the others are stopped too. Only these three are signalled
-# (not the whole process group), so qcluster can stop its own workers in order and exit.
+# (not the whole process group), so the task cluster can stop its own workers in order and exit.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: export SANDBOX_ENABLED ?= true
 run: install
@@ -63,13 +63,13 @@ run: install
 	$(PY) manage.py schedules
 	$(PY) manage.py demo
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(PY) manage.py qcluster & \
+	$(PY) manage.py run_worker & \
 	$(PY) manage.py run_poller & \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
 	wait -n
 
 worker: install
-	$(PY) manage.py qcluster
+	$(PY) manage.py run_worker
 
 test: install
 	$(PY) -m pytest -q
