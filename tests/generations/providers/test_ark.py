@@ -22,7 +22,7 @@ def test_ark_create_body_field_by_field(kind):
 
 @pytest.mark.parametrize("kind", ["text_to_video", "first_frame", "first_last_frame"])
 def test_kkiai_create_body_leaves_out_what_kkiai_does_not_document(kind):
-    # No callback_url or return_last_frame: kkiai documents neither (providers.md §4).
+    # No callback_url or return_last_frame: kkiai documents neither (its page "seedance-1-5-pro").
     request = make("kkiai").build_create(spec(kind, generate_audio=True), "https://app.example.com/cb/")
     assert sent_json(request) == load("kkiai", f"request_{kind}")
 
