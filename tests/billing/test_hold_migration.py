@@ -1,8 +1,8 @@
 """generations 0006 + billing 0004 move each CreditHold onto its generation, and back."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrated_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -10,20 +10,9 @@ BEFORE = [("generations", "0005_create_path_indexes"), ("billing", "0003_create_
 AFTER = [("generations", "0006_hold_on_generation"), ("billing", "0004_delete_credithold")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_schema():
-    apps = migrate(BEFORE)
-    yield apps
-    # Leave the database as the other tests expect it: every app at its latest migration.
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    yield from migrated_to(BEFORE)
 
 
 def test_each_hold_moves_onto_its_generation_and_back(old_schema):

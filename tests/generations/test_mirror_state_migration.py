@@ -2,9 +2,9 @@
 events the results code used to query, and writes those events back when migrated back."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import migrate, migrated_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,19 +12,9 @@ BEFORE = [("generations", "0008_mirror_state_and_changes")]
 AFTER = [("generations", "0009_fill_mirror_state")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def before():
-    apps = migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # every app at its latest again
+    yield from migrated_to(BEFORE)
 
 
 def test_the_fields_are_filled_from_the_events_and_the_events_come_back(before):
