@@ -151,19 +151,7 @@ def team(request, invite_form=None, status=200):
 def team_security(request):
     """Owners turn on (or off) the rule that every owner of this team uses a second factor."""
     required = request.POST.get("require_owner_mfa") == "on"
-    tenant = request.tenant
-    if tenant.require_owner_mfa != required:
-        with transaction.atomic():
-            before = {"require_owner_mfa": tenant.require_owner_mfa}
-            Tenant.objects.filter(pk=tenant.pk).update(require_owner_mfa=required)
-            audit.record(
-                request.user,
-                "team.security",
-                tenant=tenant,
-                before=before,
-                after={"require_owner_mfa": required},
-                request=request,
-            )
+    _change_team(request, "team.security", require_owner_mfa=required)
     if required:
         messages.success(request, "Owners of this team now need two-factor authentication.")
     else:
@@ -199,20 +187,8 @@ def rename_team(request):
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return redirect("accounts:team")
-    tenant = request.tenant
     name = form.cleaned_data["name"]
-    if name != tenant.name:
-        with transaction.atomic():
-            before = {"name": tenant.name}
-            Tenant.objects.filter(pk=tenant.pk).update(name=name)
-            audit.record(
-                request.user,
-                "team.rename",
-                tenant=tenant,
-                before=before,
-                after={"name": name},
-                request=request,
-            )
+    _change_team(request, "team.rename", name=name)
     messages.success(request, f"The team is now called {name}.")
     return redirect("accounts:team")
 
@@ -312,3 +288,14 @@ def _first_error(form) -> str:
     for errors in form.errors.values():
         return str(errors[0])
     return "That change is not allowed."
+
+
+def _change_team(request, action: str, **fields) -> None:
+    """Set the team's `fields` and audit the change as `action`; nothing happens when nothing changes."""
+    tenant = request.tenant
+    before = {name: getattr(tenant, name) for name in fields}
+    if before == fields:
+        return
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(**fields)
+        audit.record(request.user, action, tenant=tenant, before=before, after=fields, request=request)
