@@ -6,7 +6,7 @@ Every image a job names ends up as something its provider takes:
 - a `data:` URI goes inline to a provider that takes base64 images, and to any other provider
   as a URL to our copy;
 - an uploaded file (`file_...` id, or the `url` POST /api/v1/files answered) goes as a URL to
-  it (the portal's uploads are data: URIs of the form's files, so they take the same path);
+  it (the portal stores the form's files the same way and names them by id);
 - a format the provider does not take (bmp, tiff, gif, heic, ...) is converted with Pillow first.
 
 The URLs we hand providers are `/files/<token>` on SITE_URL: the token is signed (unguessable)

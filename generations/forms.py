@@ -2,20 +2,27 @@
 
 Field names are the API body's (prompt, provider, aspect_ratio, ...), so the form, the API and
 "duplicate as new" links all speak one vocabulary.
+
+Frames: a chosen file is stored once as the tenant's upload (generations.files, the store behind
+POST /api/v1/files, with its image checks) and carried in the hidden `<role>_file` field as its
+`file_...` id, so a form re-rendered for another field's error still has it; an image URL
+(`<role>_url`) goes through the API's image check. Options the chosen provider lacks are refused
+with the reason generations.form_options gives, the rule the API applies.
 """
 
 from __future__ import annotations
 
-import base64
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import Tenant, User
-from generations import files
-from generations.api.images import MAX_BYTES, ImageProblem, check_image, check_image_bytes
-from generations.models import Generation, Status
+from generations import files, form_options, routing
+from generations.api.images import ImageProblem, check_image
+from generations.models import Generation, Status, UploadedImage
 from generations.spec import (
     ASPECT_RATIOS,
     AUTO_DURATION,
@@ -33,13 +40,32 @@ from generations.spec import (
 DURATION_CHOICES = [(AUTO_DURATION, "Auto (model chooses)")] + [
     (s, f"{s} seconds") for s in range(MIN_DURATION, LONGEST_DURATION + 1)
 ]
+FRAMES = ("first_frame", "last_frame")
+MAX_BATCH = 4
 
 
 def provider_choices() -> list[tuple[str, str]]:
     from generations import providers  # the registry reads settings; imported when the form is built
 
-    modes = [("auto", "Auto"), ("cheapest", "Cheapest"), ("fastest", "Fastest")]
-    return modes + [(adapter.slug, adapter.slug) for adapter in providers.enabled_adapters()]
+    modes = [(mode, form_options.MODE_LABELS[mode]) for mode in routing.MODES]
+    return modes + [
+        (adapter.slug, form_options.name(adapter.slug)) for adapter in providers.enabled_adapters()
+    ]
+
+
+class OptionSelect(forms.Select):
+    """A select whose options the chosen provider lacks are disabled, the reason in the label.
+    The selected option stays enabled (a disabled one would not be sent): its error says why."""
+
+    unavailable: dict[str, str] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        reason = self.unavailable.get(str(value))
+        if reason and not selected:
+            option["attrs"]["disabled"] = True
+            option["label"] = f"{label} (not available)"
+        return option
 
 
 class GenerationForm(forms.Form):
@@ -49,19 +75,31 @@ class GenerationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5, "data-counter": "#prompt-counter"}),
         help_text="Describe the shot: subject, action, camera, light.",
     )
-    provider = forms.ChoiceField(initial="auto")
-    model = forms.ChoiceField(required=False, choices=[(m, m) for m in MODELS], initial=DEFAULT_MODEL)
+    provider = forms.ChoiceField(initial="auto", widget=OptionSelect)
+    model = forms.ChoiceField(
+        required=False, choices=[(m, m) for m in MODELS], initial=DEFAULT_MODEL, widget=OptionSelect
+    )
     service_tier = forms.ChoiceField(
         label="Service tier",
         required=False,
         choices=[("", "Provider default")] + [(t, t) for t in SERVICE_TIERS],
         help_text="flex: slower and cheaper, where the provider has it.",
+        widget=OptionSelect,
     )
     aspect_ratio = forms.ChoiceField(
-        label="Aspect ratio", choices=[(r, r) for r in ASPECT_RATIOS], initial="16:9"
+        label="Aspect ratio", choices=[(r, r) for r in ASPECT_RATIOS], initial="16:9", widget=OptionSelect
     )
-    resolution = forms.ChoiceField(choices=[(r, r) for r in RESOLUTIONS], initial="720p")
-    duration = forms.TypedChoiceField(choices=DURATION_CHOICES, coerce=int, initial=8)
+    resolution = forms.ChoiceField(choices=[(r, r) for r in RESOLUTIONS], initial="720p", widget=OptionSelect)
+    duration = forms.TypedChoiceField(choices=DURATION_CHOICES, coerce=int, initial=8, widget=OptionSelect)
+    count = forms.TypedChoiceField(
+        label="Videos",
+        choices=[(n, str(n)) for n in range(1, MAX_BATCH + 1)],
+        coerce=int,
+        initial=1,
+        required=False,
+        empty_value=1,
+        help_text="Several videos of the same settings, priced and held together.",
+    )
     generate_audio = forms.BooleanField(label="Generate audio", required=False)
     camera_fixed = forms.BooleanField(label="Fixed camera", required=False)
     watermark = forms.BooleanField(label="Watermark", required=False)
@@ -72,23 +110,90 @@ class GenerationForm(forms.Form):
         help_text="Optional; the same seed repeats a result.",
     )
     first_frame = forms.FileField(
-        label="First frame", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+        label="First frame", required=False, widget=forms.FileInput(attrs={"accept": "image/*"})
     )
     last_frame = forms.FileField(
-        label="Last frame", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+        label="Last frame", required=False, widget=forms.FileInput(attrs={"accept": "image/*"})
     )
-    # "Duplicate as new" carries the original's frames (URLs or data: URIs) in these.
-    first_frame_url = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
-    last_frame_url = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    # The kept uploads (file_... ids), and "remove it" boxes next to their previews.
+    first_frame_file = forms.CharField(required=False, widget=forms.HiddenInput)
+    last_frame_file = forms.CharField(required=False, widget=forms.HiddenInput)
+    first_frame_clear = forms.BooleanField(label="Remove this first frame", required=False)
+    last_frame_clear = forms.BooleanField(label="Remove this last frame", required=False)
+    first_frame_url = forms.CharField(
+        label="Or a first frame URL",
+        required=False,
+        strip=True,
+        widget=forms.URLInput(attrs={"placeholder": "https://…", "inputmode": "url"}),
+    )
+    last_frame_url = forms.CharField(
+        label="Or a last frame URL",
+        required=False,
+        strip=True,
+        widget=forms.URLInput(attrs={"placeholder": "https://…", "inputmode": "url"}),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, tenant: Tenant | None = None, store_uploads: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.store_uploads = store_uploads  # False for the live check: nothing is written
+        self.kept: dict[str, UploadedImage | None] = dict.fromkeys(FRAMES)
         self.fields["provider"].choices = provider_choices()
+        self.unavailable = form_options.unavailable(
+            loose_spec(self.current()), self.current().get("provider")
+        )
+        for name, field in self.fields.items():
+            if isinstance(field.widget, OptionSelect) and name != "provider":
+                field.widget.unavailable = self.unavailable.get(name, {})
+        self._kept_from_data()
+        self._describe_and_disable()
+
+    def _describe_and_disable(self) -> None:
+        """Widgets name their help, reason and error texts (aria-describedby); an option the
+        provider lacks is disabled unless it is already chosen (its error then says why)."""
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.HiddenInput):
+                continue
+            ids = ([f"help-{name}"] if field.help_text else []) + [f"reason-{name}", f"err-{name}"]
+            field.widget.attrs["aria-describedby"] = " ".join(ids)
+        values = self.current()
+        for name in ("generate_audio", "camera_fixed", "watermark", "seed", "last_frame"):
+            if "on" not in self.unavailable.get(name, {}):
+                continue
+            if name == "last_frame":
+                if not (values.get("last_frame_file") or values.get("last_frame_url")):
+                    self.fields["last_frame"].widget.attrs["disabled"] = True
+                    self.fields["last_frame_url"].widget.attrs["disabled"] = True
+            elif name == "seed":
+                if str(values.get("seed") if values.get("seed") is not None else "") in ("", "-1"):
+                    self.fields[name].widget.attrs["disabled"] = True
+            elif not _flag(values.get(name)):
+                self.fields[name].widget.attrs["disabled"] = True
+
+    # --- What the form holds, valid or not ---------------------------------------------------
+
+    def current(self) -> dict:
+        """The raw values as they stand: the submitted data, else initial values."""
+        if self.is_bound:
+            return {name: self.data.get(name) for name in self.fields}
+        values = {name: field.initial for name, field in self.fields.items()}
+        return {**values, **self.initial}
+
+    def _kept_from_data(self) -> None:
+        if self.tenant is None:
+            return
+        for role in FRAMES:
+            token = (
+                self.data.get(f"{role}_file") if self.is_bound else self.initial.get(f"{role}_file")
+            ) or ""
+            if token and files.FILE_ID.fullmatch(token):
+                self.kept[role] = files.tenant_file(self.tenant, token)
 
     @classmethod
-    def initial_from(cls, generation: Generation) -> dict:
-        """Initial data that repeats `generation` ("duplicate as new")."""
-        return {
+    def initial_from(cls, generation: Generation, tenant: Tenant | None = None) -> dict:
+        """Initial data that repeats `generation` ("duplicate as new"); its frames come back as
+        kept uploads where they are ours (a hosted copy, a data: URI), else as URLs."""
+        initial = {
             "prompt": generation.prompt,
             "provider": generation.requested_provider,
             "model": generation.model,
@@ -100,61 +205,66 @@ class GenerationForm(forms.Form):
             "camera_fixed": generation.camera_fixed,
             "watermark": generation.watermark,
             "seed": generation.seed,
-            "first_frame_url": generation.first_frame,
-            "last_frame_url": generation.last_frame,
         }
+        for role in FRAMES:
+            value = getattr(generation, role) or ""
+            kept = _keep_frame(tenant, value) if tenant is not None and value else None
+            if kept is not None:
+                initial[f"{role}_file"] = kept.id
+            elif value and not value.startswith("data:") and not files.is_file_reference(value):
+                initial[f"{role}_url"] = value
+        return initial
 
-    def _clean_upload(self, name: str):
-        """An uploaded frame passes the API's image checks (type, size, sides, ratio)."""
-        upload = self.cleaned_data.get(name)
-        if not upload:
-            return None
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(f"Images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
-        data = upload.read()
-        try:
-            kind = check_image_bytes(data)  # the API's checks for data: URIs and files
-        except ImageProblem as problem:
-            raise forms.ValidationError(f"This image cannot be used: {problem}") from None
-        # Goes on as a data: URI, like an API customer's: generations.files hosts a copy where
-        # the provider takes URLs only.
-        return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
-
-    def _clean_image_reference(self, name: str) -> str:
-        """A frame carried over by "duplicate as new": a URL or data: URI, checked as the API does."""
-        value = self.cleaned_data.get(name) or ""
-        if value:
-            _check(value)
-        return value
-
-    def clean_first_frame(self):
-        return self._clean_upload("first_frame")
-
-    def clean_last_frame(self):
-        return self._clean_upload("last_frame")
+    # --- Checks --------------------------------------------------------------------------------
 
     def clean_first_frame_url(self):
-        return self._clean_image_reference("first_frame_url")
+        return _checked_url(self.cleaned_data.get("first_frame_url") or "")
 
     def clean_last_frame_url(self):
-        return self._clean_image_reference("last_frame_url")
+        return _checked_url(self.cleaned_data.get("last_frame_url") or "")
 
     def clean(self):
         data = super().clean()
-        # The carried-over frames are hidden fields: say what is wrong with them at the top.
-        for name, label in (("first_frame_url", "First frame"), ("last_frame_url", "Last frame")):
-            for message in self.errors.get(name, []):
-                self.add_error(None, f"{label}: {message}")
-        has_first = data.get("first_frame") or data.get("first_frame_url")
-        has_last = data.get("last_frame") or data.get("last_frame_url")
-        if has_last and not has_first:
+        refused = [f"{role}_url" for role in FRAMES if f"{role}_url" in self.errors]
+        if refused:  # a refused URL is not sent back into the page
+            self.data = self.data.copy()
+            for name in refused:
+                self.data[name] = ""
+        for role in FRAMES:
+            self._clean_frame(role, data)
+        has_first = self.kept["first_frame"] or data.get("first_frame_url")
+        has_last = self.kept["last_frame"] or data.get("last_frame_url")
+        if has_last and not has_first and "last_frame" not in self.errors:
             self.add_error("last_frame", "A last frame needs a first frame too.")
+        if not self.errors:
+            spec = self.build_spec()
+            for field, reason in form_options.refusals(spec, data.get("provider") or "auto").items():
+                self.add_error(field, reason)
         return data
+
+    def _clean_frame(self, role: str, data: dict) -> None:
+        upload = data.get(role)
+        if data.get(f"{role}_clear"):
+            self.kept[role] = None
+        token = (self.data.get(f"{role}_file") or "") if self.is_bound else ""
+        if token and self.kept[role] is None and not data.get(f"{role}_clear") and not upload:
+            self.add_error(role, "The image chosen earlier has expired; choose it again.")
+        if upload:
+            if self.tenant is None or not self.store_uploads:
+                return
+            try:
+                self.kept[role] = files.upload(self.tenant, upload)  # the API's checks, stored once
+            except ImageProblem as problem:
+                self.add_error(role, f"This image cannot be used: {problem}")
+                return
+        if self.kept[role] is not None and data.get(f"{role}_url"):
+            self.add_error(f"{role}_url", "Choose a file or give a URL, not both.")
 
     def build_spec(self) -> GenerationSpec:
         data = self.cleaned_data
         images = {
-            role: data.get(role) or data.get(f"{role}_url") or None for role in ("first_frame", "last_frame")
+            role: (self.kept[role].id if self.kept[role] else None) or data.get(f"{role}_url") or None
+            for role in FRAMES
         }
         return GenerationSpec(
             prompt=data["prompt"],
@@ -171,13 +281,66 @@ class GenerationForm(forms.Form):
         )
 
 
-def _check(image: str) -> None:
-    if files.is_file_reference(image):
-        return  # our hosted copy of an earlier job's image: the create looks it up for the tenant
+def _checked_url(value: str) -> str:
+    """An image URL, through the API's one image check (form, scheme, no private hosts)."""
+    if not value:
+        return ""
+    if files.is_file_reference(value) or value.startswith("data:"):
+        raise forms.ValidationError("Give an http(s) URL of an image, or choose a file.")
     try:
-        check_image(image)
+        check_image(value)
     except ImageProblem as problem:
         raise forms.ValidationError(f"This image cannot be used: {problem}") from None
+    return value
+
+
+def _keep_frame(tenant: Tenant, value: str) -> UploadedImage | None:
+    """Our upload behind a frame of an earlier job: its hosted file, or a data: URI stored anew."""
+    if files.is_file_reference(value):
+        return files.tenant_file(tenant, value)
+    if value.startswith("data:"):
+        try:
+            data, kind = files.decode_data_uri(value)
+        except ImageProblem:
+            return None
+        keep = timedelta(hours=settings.UPLOADED_FILE_RETENTION_HOURS)
+        return files.store(
+            tenant, data, kind, source=UploadedImage.Source.UPLOAD, expires_at=timezone.now() + keep
+        )
+    return None
+
+
+def _flag(value) -> bool:
+    return value not in (None, "", False, "false", "off", "0")
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def loose_spec(values: dict) -> GenerationSpec:
+    """A spec for raw form values, valid or not, to price and to try options against: unknown
+    values fall back to the defaults, a short prompt to a placeholder."""
+    prompt = values.get("prompt") or ""
+    has_first = bool(values.get("first_frame_file") or values.get("first_frame_url"))
+    has_last = bool(values.get("last_frame_file") or values.get("last_frame_url"))
+    return replace(
+        GenerationSpec(prompt=prompt if len(prompt) >= PROMPT_MIN else "price"),
+        aspect_ratio=values.get("aspect_ratio") or "16:9",
+        resolution=values.get("resolution") or "720p",
+        duration=_int(values.get("duration"), 8),
+        generate_audio=_flag(values.get("generate_audio")),
+        camera_fixed=_flag(values.get("camera_fixed")),
+        watermark=_flag(values.get("watermark")),
+        seed=_int(values.get("seed"), None),
+        model=values.get("model") or DEFAULT_MODEL,
+        service_tier=values.get("service_tier") or None,
+        first_frame=form_options._PROBE_IMAGE if has_first else None,
+        last_frame=form_options._PROBE_IMAGE if has_last else None,
+    )
 
 
 class HistoryFilterForm(forms.Form):

@@ -5,7 +5,7 @@ access-checked download for the portal."""
 
 from django.urls import path
 
-from generations import exports, views
+from generations import exports, new_views, views
 from generations.webhooks import views as webhook_views
 
 app_name = "generations"
@@ -15,8 +15,10 @@ urlpatterns = [
     # Linked from the billing page, next to the ledger's CSV.
     path("billing/generations.csv", exports.generations_csv, name="generations_csv"),
     path("generations/", views.history, name="history"),
-    path("generations/new/", views.new, name="new"),
-    path("generations/new/quote/", views.quote, name="quote"),
+    path("generations/new/", new_views.new, name="new"),
+    path("generations/new/quote/", new_views.quote, name="quote"),
+    path("generations/new/frames/<str:role>/", new_views.upload, name="upload_frame"),
+    path("generations/new/files/<str:file_id>/", new_views.preview, name="frame_preview"),
     path("generations/<genid:generation_id>/", views.detail, name="detail"),
     path("generations/<genid:generation_id>/live/", views.live, name="live"),
     path("generations/<genid:generation_id>/row/", views.row, name="row"),

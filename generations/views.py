@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
@@ -12,12 +10,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import tenant_required
 from billing import services as billing
-from billing.errors import InsufficientCredits
 from billing.models import LedgerEntry
-from generations import lifecycle, pricing, progress, routing, services, snippets
-from generations.forms import GenerationForm, HistoryFilterForm
+from generations import lifecycle, progress, snippets
+from generations.forms import HistoryFilterForm
 from generations.models import FINISHING, Generation
-from generations.spec import DEFAULT_MODEL, GenerationSpec, SpecError
 from seedance_site import validators
 from seedance_site.errors import DomainError
 
@@ -94,100 +90,8 @@ def row(request, generation_id: str):
     return render(request, "generations/_history_row.html", {"generation": generation})
 
 
-# --- New --------------------------------------------------------------------------------------
-
-
-@tenant_required("create")
-def new(request):
-    if request.method == "POST":
-        form = GenerationForm(request.POST, request.FILES)
-        if form.is_valid():
-            generation = _create(request, form)
-            if generation is not None:
-                # No flash message: the detail page's live block says what is happening, and a
-                # "started" banner would outlive the job.
-                return redirect("generations:detail", generation.id)
-        status = 402 if getattr(form, "insufficient", None) else 422
-        return render(request, "generations/new.html", _new_context(request, form), status=status)
-
-    initial = {}
-    if request.GET.get("from"):
-        if not validators.is_generation_id(request.GET["from"]):
-            raise Http404("No such generation.")
-        initial = GenerationForm.initial_from(_get_generation(request, request.GET["from"]))
-    form = GenerationForm(initial=initial)
-    return render(request, "generations/new.html", _new_context(request, form))
-
-
-def _create(request, form: GenerationForm) -> Generation | None:
-    """Create the generation, or put the refusal next to the fields and return None."""
-    form.insufficient = None
-    try:
-        return services.create_generation(
-            request.tenant, spec=form.build_spec(), provider=form.cleaned_data["provider"], user=request.user
-        )
-    except SpecError as error:
-        for field, message in error.errors.items():
-            form.add_error(field if field in form.fields else None, f"{message}")
-    except InsufficientCredits as error:
-        form.insufficient = error.details
-    except DomainError as error:
-        form.add_error(None, error.message)
-    return None
-
-
-def _new_context(request, form: GenerationForm) -> dict:
-    data = form.data if form.is_bound else {**{n: f.initial for n, f in form.fields.items()}, **form.initial}
-    # A submitted form's frame URLs appear in the snippet only if its checks accepted them.
-    checked = getattr(form, "cleaned_data", {})
-    frames = {name: checked.get(name) or "" for name in FRAME_URL_FIELDS} if form.is_bound else None
-    return {
-        "form": form,
-        "quote": _quote_for(form.data if form.is_bound else None, form),
-        "insufficient": getattr(form, "insufficient", None),
-        "code": _code(request, snippets.body_of_form(data, frames)),
-    }
-
-
-@tenant_required("create")
-def quote(request):
-    """The live price and the "copy as code" snippets of the form as it stands (htmx partial,
-    the snippets swapped out of band; no credits are held)."""
-    form = GenerationForm(request.GET or request.POST)
-    context = {"quote": _quote_for(form.data, form), "code": _code(request, snippets.body_of_form(form.data))}
-    return render(request, "generations/_quote.html", {**context, "code_oob": True})
-
-
 def _code(request, body: dict) -> dict[str, str]:
     return snippets.snippets(body, request.build_absolute_uri("/"))
-
-
-def _quote_for(data, form: GenerationForm) -> dict:
-    """{"credits", "seconds", "available"} or {"error"} for the price part of the form."""
-    source = data or {name: field.initial for name, field in form.fields.items()}
-    if not data and form.initial:
-        source = {**source, **form.initial}
-    provider = source.get("provider") or "auto"
-    try:
-        duration = int(source.get("duration") or 8)
-    except (TypeError, ValueError):
-        return {"error": "Choose a duration."}
-    # The prompt does not change the price, but a provider may limit it (aizfw counts Chinese
-    # characters and English words): checked when there is one; a placeholder otherwise.
-    prompt = source.get("prompt") or ""
-    spec = replace(
-        GenerationSpec(prompt=prompt if len(prompt) >= 3 else "price"),
-        resolution=source.get("resolution") or "720p",
-        duration=duration,
-        generate_audio=snippets.checked(source.get("generate_audio")),
-        model=source.get("model") or DEFAULT_MODEL,
-        service_tier=source.get("service_tier") or None,
-    )
-    try:
-        result = pricing.quote(spec, routing.choose(spec, provider).slug)
-    except DomainError as error:
-        return {"error": error.message}
-    return {"credits": result.credits, "seconds": result.seconds, "audio": spec.generate_audio}
 
 
 # --- Detail ----------------------------------------------------------------------------------

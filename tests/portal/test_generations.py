@@ -1,4 +1,3 @@
-import base64
 import struct
 import zlib
 
@@ -135,13 +134,15 @@ def test_viewer_gets_no_form_and_the_server_refuses(as_vera, tenant):
     assert "/generations/new/" not in as_vera.get("/generations/").content.decode()
 
 
-def test_uploaded_frame_goes_as_a_data_uri_to_a_provider_that_takes_base64(as_bob, tenant):
+def test_uploaded_frame_is_kept_as_the_teams_file_and_sent_as_our_url(as_bob, client, tenant, settings):
     fund(tenant, 100)
     image = SimpleUploadedFile("first.png", png(), content_type="image/png")
     as_bob.post("/generations/new/", {**FORM, "first_frame": image})
-    first = Generation.objects.get().first_frame
-    assert first.startswith("data:image/png;base64,")
-    assert base64.b64decode(first.split(",", 1)[1]) == png()
+    kept = UploadedImage.objects.get(tenant=tenant, source=UploadedImage.Source.UPLOAD)
+    url = Generation.objects.get().first_frame
+    assert url.startswith(f"{settings.SITE_URL}/files/")
+    assert b"".join(client.get(url.removeprefix(settings.SITE_URL)).streaming_content) == png()
+    assert kept.width == 640
 
 
 def test_uploaded_frame_goes_as_a_public_url_to_a_url_only_provider(as_bob, client, tenant, settings):
@@ -164,13 +165,18 @@ def test_a_non_image_upload_is_refused_next_to_the_field(as_bob, tenant):
     assert not Generation.objects.exists()
 
 
-def test_a_refused_create_leaves_no_uploaded_frame_behind(as_bob, tenant, tmp_path):
+def test_a_refused_create_keeps_the_upload_for_the_form_but_no_copy(as_bob, tenant, tmp_path):
     fund(tenant, 1)
     image = SimpleUploadedFile("first.png", png(), content_type="image/png")
-    as_bob.post("/generations/new/", {**FORM, "provider": "kie", "first_frame": image})
+    page = as_bob.post(
+        "/generations/new/", {**FORM, "provider": "kie", "first_frame": image}
+    ).content.decode()
     assert not Generation.objects.exists()
-    assert not UploadedImage.objects.exists()
-    assert not list(tmp_path.rglob("*.png"))
+    # The chosen file stays for the re-rendered form (its token and preview); no copy for Kie.
+    kept = UploadedImage.objects.get()
+    assert kept.source == UploadedImage.Source.UPLOAD
+    assert f'name="first_frame_file" value="{kept.id}"' in page
+    assert len(list(tmp_path.rglob("*.png"))) == 1
 
 
 def test_duplicate_as_new_prefills_the_form(as_bob, tenant):
