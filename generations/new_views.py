@@ -55,6 +55,20 @@ LIVE_FIELDS = (
     "last_frame_url",
 )
 
+PREFILL_FIELDS = (
+    "prompt",
+    "provider",
+    "model",
+    "service_tier",
+    "aspect_ratio",
+    "resolution",
+    "duration",
+    "count",
+    "seed",
+    "first_frame_url",
+    "last_frame_url",
+)
+
 
 @tenant_required("create")
 def new(request):
@@ -77,6 +91,8 @@ def new(request):
             raise Http404("No such generation.")
         original = get_object_or_404(Generation.objects.for_tenant(request.tenant), pk=request.GET["from"])
         initial = GenerationForm.initial_from(original, request.tenant)
+    # Other fields in the query override (e.g. ?from=<id>&seed= for "new seed", ?prompt=...).
+    initial |= {name: request.GET[name] for name in PREFILL_FIELDS if name in request.GET}
     form = GenerationForm(initial=initial, tenant=request.tenant)
     return render(request, "generations/new.html", _context(request, form))
 

@@ -2,6 +2,7 @@
 chosen files across errors, takes image URLs through the API's image check, and starts a
 batch of N all together or not at all."""
 
+import base64
 import re
 
 import pytest
@@ -176,3 +177,19 @@ def test_a_batch_the_credits_do_not_cover_starts_nothing(as_bob, tenant):
     assert "3 videos need 96 credits (3 × 32) and your team has 64 available. Nothing was started." in page
     assert not Generation.objects.exists()
     assert balance(tenant).held == 0 and balance(tenant).available == 64
+
+
+# --- Duplicate as new --------------------------------------------------------------------------
+
+
+def test_duplicate_as_new_keeps_the_frames_and_takes_overrides_from_the_query(as_bob, tenant):
+    data_uri = "data:image/png;base64," + base64.b64encode(png()).decode()
+    url = "https://images.example.com/last.png"
+    original = make_generation(tenant, seed=42, first_frame=data_uri, last_frame=url)
+    page = as_bob.get(f"/generations/new/?from={original.id}&seed=").content.decode()
+    kept = UploadedImage.objects.get(tenant=tenant)
+    assert (
+        f'name="first_frame_file" value="{kept.id}"' in page and f"/generations/new/files/{kept.id}/" in page
+    )
+    assert f'value="{url}"' in page
+    assert 'value="42"' not in page  # "new seed": the query's empty seed wins
