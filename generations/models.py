@@ -155,6 +155,9 @@ class Generation(models.Model):
     submission_started_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     poll_count = models.PositiveIntegerField(default=0)
+    # When the latest status call that found the job still at work was sent: the job took at
+    # least this long, however late its result was noticed (generations.polling learns from it).
+    last_running_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
 
     # Moderation.
@@ -191,7 +194,7 @@ class Generation(models.Model):
                 name="generations_due_polls",
                 condition=Q(status__in=["pending", "queued", "running"]),
             ),
-            # Used by polling.expected_seconds(): the latest results of one kind of job.
+            # Used by polling.expected(): the latest results of one kind of job.
             models.Index(
                 fields=["provider", "resolution", "duration", "-result_at"],
                 name="generations_recent_results",

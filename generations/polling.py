@@ -2,12 +2,25 @@
 
 A status call is only worth making when the job can plausibly be done. So the schedule learns,
 per provider, resolution and duration, how long the last LEARN_SAMPLES jobs took from
-submission to their result (`Generation.result_at`), and how those results reached us:
+submission to their result, and how those results reached us. What each result says about
+how long its job took is a range, never the moment we happened to notice it:
+
+- a result that came by **callback**: the provider called when it finished, so `result_at`;
+- a result found by a **poll**: the job was still at work when the previous status call went
+  out (`Generation.last_running_at`) and done when `result_at` was recorded; it took at least
+  the first. A poll that ran late moves only the upper end, so learning never drifts later;
+- found by the **first** poll: done by `result_at`, and taken to have finished within the
+  last cadence tick before it.
+
+Ranges wider than two cadence ticks (found by the backoff, before anything was learned) are
+left out once enough narrow ones exist. The first poll comes when the quickest tenth of the
+jobs was at the earliest done (the low end of their ranges), so most jobs are seen within a
+tick or two of finishing:
 
 - **Polling** (a provider without callbacks, or one whose callbacks stopped arriving: fewer
-  than half of the recent results came by callback): the first poll comes just before the
-  quickest recent jobs finished, then every GENERATION_POLL_CADENCE_SECONDS until well past the
-  slowest (LATE_FACTOR x), then with the backoff below for a job that is unusually late.
+  than half of the recent results came by callback): that first poll, then every
+  GENERATION_POLL_CADENCE_SECONDS until well past the slowest tenth (LATE_FACTOR x, at the
+  high end of their ranges), then with the backoff below for a job that is unusually late.
 - **Callbacks** that arrive: the callback is the news; the first poll is a safety net after
   the slowest recent jobs plus GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS, then the backoff.
 - **Nothing learned yet** (fewer than LEARN_MIN_SAMPLES results): the backoff from the start,
@@ -37,6 +50,8 @@ LEARN_SAMPLES = 20
 LEARN_MIN_SAMPLES = 3
 LEARN_CACHE_SECONDS = 30.0
 LATE_FACTOR = 2.0
+# A result's range wider than this many cadence ticks says little about when its job finished.
+NARROW_TICKS = 2
 WAKE_CHANNEL = "generations_due"
 # How long a poll enqueued by poll_soon() has before the sweeper polls the job itself.
 POLL_SOON_SAFETY_NET = timedelta(seconds=60)
@@ -46,9 +61,44 @@ POLL_SOON_SAFETY_NET = timedelta(seconds=60)
 class Expected:
     """How long recent jobs of one kind took from submission to result, in seconds."""
 
-    early: float  # the quickest tenth
-    late: float  # the slowest tenth
+    early: float  # the quickest tenth, at the earliest they can have been done
+    late: float  # the slowest tenth, at the latest
     by_callback: float  # share of the results that came by callback
+
+
+@dataclass(frozen=True)
+class Took:
+    """How long one job took at the provider, as a range of seconds after its submission."""
+
+    low: float
+    high: float
+
+
+def took(
+    submitted_at: datetime, result_at: datetime, source: str, last_running_at: datetime | None, cadence: float
+) -> Took:
+    """What one result says about how long its job took (see the module's docstring)."""
+    high = (result_at - submitted_at).total_seconds()
+    if source == "callback":
+        return Took(high, high)
+    if last_running_at is not None and last_running_at > submitted_at:
+        return Took(min(high, (last_running_at - submitted_at).total_seconds()), high)
+    return Took(max(0.0, high - cadence), high)
+
+
+def learn(samples: list[Took], by_callback: float, cadence: float) -> Expected | None:
+    """The schedule's figures from recent results, or None when there are too few."""
+    if len(samples) < LEARN_MIN_SAMPLES:
+        return None
+    narrow = [s for s in samples if s.high - s.low <= NARROW_TICKS * cadence]
+    if len(narrow) >= LEARN_MIN_SAMPLES:
+        samples = narrow
+    tenth = max(1, len(samples) // 10)
+    return Expected(
+        early=sorted(s.low for s in samples)[tenth - 1],
+        late=sorted(s.high for s in samples)[-tenth],
+        by_callback=by_callback,
+    )
 
 
 def expected(provider: str, resolution: str, duration: int) -> Expected | None:
@@ -70,16 +120,15 @@ def expected(provider: str, resolution: str, duration: int) -> Expected | None:
             mirror_state__in=[Mirror.COPYING, Mirror.COPIED, Mirror.FAILED],
         )
         .order_by("-result_at")
-        .values_list("submitted_at", "result_at", "result_source")[:LEARN_SAMPLES]
+        .values_list("submitted_at", "result_at", "result_source", "last_running_at")[:LEARN_SAMPLES]
     )
+    cadence = settings.GENERATION_POLL_CADENCE_SECONDS
     value = None
-    if len(rows) >= LEARN_MIN_SAMPLES:
-        took = sorted((done - sent).total_seconds() for sent, done, _ in rows)
-        tenth = max(1, len(took) // 10)
-        value = Expected(
-            early=took[tenth - 1],
-            late=took[-tenth],
-            by_callback=sum(source == "callback" for _, _, source in rows) / len(rows),
+    if rows:
+        value = learn(
+            [took(*row, cadence) for row in rows],
+            by_callback=sum(row[2] == "callback" for row in rows) / len(rows),
+            cadence=cadence,
         )
     _cache[key] = (time.monotonic(), value)
     return value
@@ -113,7 +162,7 @@ def first_poll_at(generation: Generation, now: datetime | None = None) -> dateti
     learned = expected(generation.provider, generation.resolution, generation.duration)
     if _polls_on_cadence(generation, learned):
         cadence = settings.GENERATION_POLL_CADENCE_SECONDS
-        return now + timedelta(seconds=max(cadence, learned.early - cadence))
+        return now + timedelta(seconds=max(cadence, learned.early))
     if providers.get_adapter(generation.provider).capabilities.callbacks:
         grace = settings.GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS
         return now + timedelta(seconds=grace + (learned.late if learned else 0))
@@ -131,17 +180,25 @@ def next_poll_at(generation: Generation, now: datetime | None = None) -> datetim
     return now + timedelta(seconds=backoff(generation.poll_count))
 
 
-def schedule_next_poll(generation_id: str, retry_after: float | None = None) -> None:
-    """Count a poll and set the next one, unless the job is past polling by now."""
+def schedule_next_poll(
+    generation_id: str, retry_after: float | None = None, still_running_at: datetime | None = None
+) -> None:
+    """Count a poll and set the next one, unless the job is past polling by now.
+
+    `still_running_at`: when the status call that found the job still at work was sent.
+    """
     generation = Generation.objects.only(
         "poll_count", "provider", "resolution", "duration", "submitted_at"
     ).get(pk=generation_id)
     generation.poll_count += 1
     now = timezone.now()
     due = now + timedelta(seconds=retry_after) if retry_after else next_poll_at(generation, now)
+    fields = {"poll_count": generation.poll_count, "next_poll_at": due, "updated_at": now}
+    if still_running_at is not None:
+        fields["last_running_at"] = still_running_at
     Generation.objects.filter(
         pk=generation_id, status__in=[Status.QUEUED, Status.RUNNING], mirror_state=Mirror.NONE
-    ).update(poll_count=generation.poll_count, next_poll_at=due, updated_at=now)
+    ).update(**fields)
 
 
 def poll_soon(generation: Generation) -> None:

@@ -72,6 +72,7 @@ def poll_generation(generation_id: str, reason: str = "poll") -> str:
         return lifecycle.expire(generation_id).status
     adapter = providers.get_adapter(generation.provider)
     request = adapter.build_status(generation.provider_task_id)
+    asked_at = timezone.now()
     try:
         response = transport.send(request)
         update = adapter.parse_status(response)
@@ -92,7 +93,8 @@ def poll_generation(generation_id: str, reason: str = "poll") -> str:
         generation = lifecycle.provider_update(generation_id, update, source=reason)
     except lifecycle.StaleUpdate:
         return "stale"  # a callback or another poll moved it first
-    polling.schedule_next_poll(generation_id)
+    # Only a job still queued or running is rescheduled: it was at work when we asked.
+    polling.schedule_next_poll(generation_id, still_running_at=asked_at)
     return generation.stage
 
 

@@ -1,5 +1,6 @@
 """The poll schedule learns how long jobs take: for a job expected to take about 45 s, status
-calls come once it can be done and every few seconds after, and a callback stops them."""
+calls come once it can be done and every few seconds after, what it learns does not drift later
+when results are noticed late, and a callback stops the calls."""
 
 from datetime import timedelta
 from itertools import pairwise
@@ -30,14 +31,16 @@ def history(funded, settings):
     polling.forget()
 
 
-def run_until_done(generation, fake_providers, run_queued, time_machine, finishes_after):
+def run_until_done(generation, fake_providers, run_queued, time_machine, finishes_after, lag=0.0):
     """Let the poller run: each due poll asks the fake provider, which is done after
-    `finishes_after` seconds. Returns the seconds (from submission) of every status call."""
+    `finishes_after` seconds; the poll runs `lag` seconds after it was due (a busy worker).
+    Returns the seconds (from submission) of every status call."""
     start = reload(generation).submitted_at
     calls = []
     while reload(generation).stage in (Status.QUEUED, Status.RUNNING):
         due = reload(generation).next_poll_at
         assert due is not None, "an open job with nothing scheduled"
+        due += timedelta(seconds=lag)
         time_machine.move_to(due, tick=False)
         elapsed = (due - start).total_seconds()
         done = elapsed >= finishes_after
@@ -71,6 +74,43 @@ def test_polls_start_when_the_job_can_be_done_then_keep_a_short_cadence(
     assert calls[-1] - finishes_after < CADENCE + 0.5  # seen within one cadence of finishing
     assert len(calls) <= 12
     assert reload(generation).status == Status.SUCCEEDED
+
+
+def test_results_found_by_the_backoff_teach_a_first_poll_before_the_job_can_be_done(
+    create, fake_providers, run_queued, time_machine, funded, settings
+):
+    """Nothing learned yet: the backoff finds three 45 s jobs late (at 75 s). The next job is
+    still asked about first before 45 s, because those jobs were seen running at 35 s."""
+    settings.GENERATION_POLL_CADENCE_SECONDS = CADENCE
+    for _ in range(3):
+        generation = submit(create, fake_providers, run_queued, time_machine)
+        calls = run_until_done(generation, fake_providers, run_queued, time_machine, 45.0)
+        assert calls[-1] - 45 > 20  # the backoff saw it late
+    polling.forget()
+
+    generation = submit(create, fake_providers, run_queued, time_machine)
+    calls = run_until_done(generation, fake_providers, run_queued, time_machine, 45.0)
+
+    assert calls[0] <= 45
+    assert calls[-1] - 45 < CADENCE + 0.5
+    assert len(calls) <= 12
+
+
+def test_learning_does_not_drift_later_when_results_are_noticed_late(
+    create, fake_providers, run_queued, time_machine, funded, settings
+):
+    """Every poll of a row of 45 s jobs runs 6 s after it was due (longer than the cadence),
+    so each result is recorded late; the first poll of each next job still comes before 45 s."""
+    settings.GENERATION_POLL_CADENCE_SECONDS = CADENCE
+    first_polls = []
+    for _ in range(12):
+        polling.forget()
+        generation = submit(create, fake_providers, run_queued, time_machine)
+        calls = run_until_done(generation, fake_providers, run_queued, time_machine, 45.0, lag=6.0)
+        first_polls.append(calls[0])
+
+    assert max(first_polls[4:]) <= 45
+    assert first_polls[-1] <= first_polls[4]
 
 
 def test_without_history_the_backoff_applies(create, fake_providers, run_queued, time_machine, funded):
