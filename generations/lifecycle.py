@@ -231,6 +231,8 @@ def provider_update(generation_id: str, update: Update, *, source: str) -> Gener
         )
         if update.duration_s:
             fields["actual_duration"] = update.duration_s
+        if update.run_seconds is not None:
+            fields["provider_run_seconds"] = update.run_seconds
     elif to == S.SUCCEEDED:
         # The customer pays for a video they receive; a "success" without one is a failure.
         to = S.FAILED

@@ -141,6 +141,8 @@ class Generation(models.Model):
     # learns from these how long jobs take (generations.polling).
     result_at = models.DateTimeField(null=True, blank=True)
     result_source = models.CharField(max_length=10, blank=True, default="")
+    # How long the task took by the provider's own clock, where its status says so.
+    provider_run_seconds = models.FloatField(null=True, blank=True)
     # Set when the files were deleted after the tenant's retention period.
     files_purged_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=100, blank=True, default="")

@@ -5,6 +5,8 @@ per provider, resolution and duration, how long the last LEARN_SAMPLES jobs took
 submission to their result, and how those results reached us. What each result says about
 how long its job took is a range, never the moment we happened to notice it:
 
+- the provider's **own run time** where its status reports one (`provider_run_seconds`, from
+  its creation and completion times): exact, whoever noticed the result and when;
 - a result that came by **callback**: the provider called when it finished, so `result_at`;
 - a result found by a **poll**: the job was still at work when the previous status call went
   out (`Generation.last_running_at`) and done when `result_at` was recorded; it took at least
@@ -75,10 +77,17 @@ class Took:
 
 
 def took(
-    submitted_at: datetime, result_at: datetime, source: str, last_running_at: datetime | None, cadence: float
+    submitted_at: datetime,
+    result_at: datetime,
+    source: str,
+    last_running_at: datetime | None,
+    run_seconds: float | None,
+    cadence: float,
 ) -> Took:
     """What one result says about how long its job took (see the module's docstring)."""
     high = (result_at - submitted_at).total_seconds()
+    if run_seconds is not None:
+        return Took(min(high, run_seconds), min(high, run_seconds))
     if source == "callback":
         return Took(high, high)
     if last_running_at is not None and last_running_at > submitted_at:
@@ -120,7 +129,9 @@ def expected(provider: str, resolution: str, duration: int) -> Expected | None:
             mirror_state__in=[Mirror.COPYING, Mirror.COPIED, Mirror.FAILED],
         )
         .order_by("-result_at")
-        .values_list("submitted_at", "result_at", "result_source", "last_running_at")[:LEARN_SAMPLES]
+        .values_list("submitted_at", "result_at", "result_source", "last_running_at", "provider_run_seconds")[
+            :LEARN_SAMPLES
+        ]
     )
     cadence = settings.GENERATION_POLL_CADENCE_SECONDS
     value = None

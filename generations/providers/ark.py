@@ -23,6 +23,7 @@ from generations.providers.base import (
     json_body,
     json_callback,
     require_task_id,
+    run_seconds,
     unknown_state,
 )
 from generations.spec import ASPECT_RATIOS, GenerationSpec
@@ -140,6 +141,8 @@ class ArkAdapter(Adapter):
                 video_url=content["video_url"],
                 last_frame_url=content.get("last_frame_url") or None,
                 duration_s=duration if isinstance(duration, int) and duration > 0 else None,
+                # created_at and updated_at (Unix seconds): a finished task was last updated as it ended.
+                run_seconds=run_seconds(task.get("created_at"), task.get("updated_at")),
                 raw=task,
             )
         if state in (State.FAILED, State.EXPIRED):

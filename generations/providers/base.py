@@ -74,6 +74,9 @@ class Update:
     error_code: str | None = None
     error_message: str | None = None
     duration_s: int | None = None  # the real duration, where the provider chose it
+    # How long the task took from its creation to its end, by the provider's own clock, where
+    # its status says so (the poll schedule learns from it; generations.polling).
+    run_seconds: float | None = None
     raw: Any = None
 
     @property
@@ -265,6 +268,16 @@ def unknown_state(protocol: str, value: Any) -> str:
         _unknown_states_logged.add(key)
         logger.warning("provider %s reported unknown state %r; treating it as running", protocol, value)
     return State.RUNNING
+
+
+def run_seconds(created: Any, finished: Any, *, per_second: int = 1) -> float | None:
+    """Seconds from a task's creation to its end from two provider timestamps (numbers or
+    numeric strings, `per_second` units a second), or None when either is missing or odd."""
+    try:
+        seconds = (float(finished) - float(created)) / per_second
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 <= seconds < 7 * 24 * 3600 and float(created) > 0 else None
 
 
 def require_task_id(task_id: Any, what: str) -> str:

@@ -21,6 +21,7 @@ from generations.providers.base import (
     Update,
     json_body,
     require_task_id,
+    run_seconds,
     unknown_state,
 )
 from generations.spec import ASPECT_RATIOS, GenerationSpec
@@ -126,7 +127,9 @@ class JiekouAdapter(Adapter):
             videos = [v for v in body.get("videos") or [] if isinstance(v, dict) and v.get("video_url")]
             if not videos:
                 raise ProviderError("status succeeded without videos[0].video_url", retryable=True)
-            return Update(state=state, video_url=videos[0]["video_url"], raw=body)
+            debug = (body.get("extra") or {}).get("debug_info") or {}
+            took = run_seconds(debug.get("submit_time_ms"), debug.get("complete_time_ms"), per_second=1000)
+            return Update(state=state, video_url=videos[0]["video_url"], run_seconds=took, raw=body)
         if state == State.FAILED:
             reason = str(task.get("reason") or "")
             # JieKou has no expired state; an upstream expiry most likely surfaces as a failure

@@ -27,6 +27,7 @@ from generations.providers.base import (
     json_body,
     json_callback,
     require_task_id,
+    run_seconds,
     unknown_state,
 )
 from generations.spec import GenerationSpec
@@ -150,7 +151,9 @@ class KieAdapter(Adapter):
             urls = _result_urls(data.get("resultJson"))
             if not urls:
                 raise ProviderError("state success without resultUrls", retryable=True, task_created=True)
-            return Update(state=state, video_url=urls[0], raw=raw)
+            # Task details: createTime and completeTime, in milliseconds.
+            took = run_seconds(data.get("createTime"), data.get("completeTime"), per_second=1000)
+            return Update(state=state, video_url=urls[0], run_seconds=took, raw=raw)
         if state == State.FAILED:
             return Update(
                 state=state,

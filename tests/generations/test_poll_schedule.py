@@ -31,10 +31,17 @@ def history(funded, settings):
     polling.forget()
 
 
-def run_until_done(generation, fake_providers, run_queued, time_machine, finishes_after, lag=0.0):
+def run_until_done(
+    generation, fake_providers, run_queued, time_machine, finishes_after, lag=0.0, reports_run_time=False
+):
     """Let the poller run: each due poll asks the fake provider, which is done after
-    `finishes_after` seconds; the poll runs `lag` seconds after it was due (a busy worker).
-    Returns the seconds (from submission) of every status call."""
+    `finishes_after` seconds (and says so when `reports_run_time`); the poll runs `lag` seconds
+    after it was due (a busy worker). Returns the seconds (from submission) of every status call."""
+    done_status = status(
+        "succeeded",
+        video_url="https://cdn.test/v.mp4",
+        run_seconds=finishes_after if reports_run_time else None,
+    )
     start = reload(generation).submitted_at
     calls = []
     while reload(generation).stage in (Status.QUEUED, Status.RUNNING):
@@ -44,9 +51,7 @@ def run_until_done(generation, fake_providers, run_queued, time_machine, finishe
         time_machine.move_to(due, tick=False)
         elapsed = (due - start).total_seconds()
         done = elapsed >= finishes_after
-        fake_providers.script(
-            status("succeeded", video_url="https://cdn.test/v.mp4") if done else status("running")
-        )
+        fake_providers.script(done_status if done else status("running"))
         tasks.poll_due()
         run_queued()
         calls.append(elapsed)
@@ -94,6 +99,24 @@ def test_results_found_by_the_backoff_teach_a_first_poll_before_the_job_can_be_d
     assert calls[0] <= 45
     assert calls[-1] - 45 < CADENCE + 0.5
     assert len(calls) <= 12
+
+
+def test_the_providers_own_run_time_teaches_the_schedule_exactly(
+    create, fake_providers, run_queued, time_machine, funded, settings
+):
+    """Three 45 s jobs found late by the backoff, whose provider reported how long each took:
+    the next job is asked about first at 45 s, and once is enough."""
+    settings.GENERATION_POLL_CADENCE_SECONDS = CADENCE
+    for _ in range(3):
+        generation = submit(create, fake_providers, run_queued, time_machine)
+        run_until_done(generation, fake_providers, run_queued, time_machine, 45.0, reports_run_time=True)
+        assert reload(generation).provider_run_seconds == 45
+    polling.forget()
+
+    generation = submit(create, fake_providers, run_queued, time_machine)
+    calls = run_until_done(generation, fake_providers, run_queued, time_machine, 45.0, reports_run_time=True)
+
+    assert calls == [45.0]
 
 
 def test_learning_does_not_drift_later_when_results_are_noticed_late(

@@ -133,3 +133,8 @@ def test_callback_is_the_task_body_and_unsigned():
 def test_malformed_callbacks_are_refused(body):
     with pytest.raises(CallbackRejected):
         make("ark").parse_callback(body, {})
+
+
+def test_succeeded_says_how_long_the_task_took_by_arks_clock():
+    update = make("ark").parse_status(response(slug="ark", name="status_succeeded"))
+    assert update.run_seconds == 54  # updated_at - created_at

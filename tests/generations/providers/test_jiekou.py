@@ -76,3 +76,10 @@ def test_failed_carries_the_reason_and_an_expiry_reads_as_expired():
 def test_it_has_no_callbacks():
     with pytest.raises(CallbackRejected):
         make("jiekou").parse_callback(b"{}", {})
+
+
+def test_success_says_how_long_the_task_took_where_the_debug_info_has_times():
+    assert make("jiekou").parse_status(response(slug="jiekou", name="status_succeed")).run_seconds is None
+    body = load("jiekou", "status_succeed")
+    body["extra"]["debug_info"].update(submit_time_ms="1765186743319", complete_time_ms="1765186788819")
+    assert make("jiekou").parse_status(response(200, body)).run_seconds == pytest.approx(45.5)

@@ -197,3 +197,8 @@ def test_a_malformed_callback_is_refused(body):
 
 def test_kie_has_no_cancel():
     assert make("kie").build_cancel("task_1") is None
+
+
+def test_success_says_how_long_the_task_took_by_kies_clock():
+    update = make("kie").parse_status(response(slug="kie", name="status_success.inferred"))
+    assert update.run_seconds == pytest.approx(99.681)  # completeTime - createTime
