@@ -126,7 +126,7 @@ def gunicorn(port: int, workers: int, access_log: bool = False):
             log_path.unlink(missing_ok=True)
 
 
-def _wait_until_up(server: Server, timeout: float = 30.0) -> None:
+def _wait_until_up(server: Server, timeout: float = 90.0) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout
