@@ -8,7 +8,7 @@ its access log counts the provider status calls. With callbacks on, a thread in 
 plays the provider's side and sends each completion callback as its task finishes.
 
 Time is compressed by `--scale` (5): the poll schedule (first poll with callbacks 30 s, backoff
-5 s doubling to 60 s) and the task durations (0 to 120 s) are all divided by it, so calls per
+5 s doubling to 60 s, the learned schedule's 4 s cadence) and the task durations (0 to 120 s) are all divided by it, so calls per
 job are what production would see while a run takes a fifth of the time.
 
 Printed (targets never asserted): jobs/s, status calls per job (≤ 1.5 with callbacks, ≤ 8
@@ -35,6 +35,7 @@ def compress_time(scale: float) -> None:
     os.environ["GENERATION_FIRST_POLL_WITH_CALLBACK_SECONDS"] = str(max(1, round(30 / scale)))
     os.environ["GENERATION_POLL_MIN_SECONDS"] = str(max(1, round(5 / scale)))
     os.environ["GENERATION_POLL_MAX_SECONDS"] = str(max(1, round(60 / scale)))
+    os.environ["GENERATION_POLL_CADENCE_SECONDS"] = str(max(1, round(4 / scale)))
     os.environ["GENERATION_POLLER_INTERVAL_SECONDS"] = str(2 / scale)
 
 
