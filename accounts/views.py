@@ -16,7 +16,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import audit, form_tokens
+from accounts import audit, form_tokens, key_spend
 from accounts.decorators import tenant_required
 from accounts.forms import (
     ApiKeyForm,
@@ -103,7 +103,10 @@ def keys(request):
             audit.record(request.user, "api_key.create", target=new_key, after=summary, request=request)
         # Rendered, not redirected: the secret must never be stored, not even in the session.
         form = ApiKeyForm()
-    api_keys = ApiKey.objects.for_tenant(request.tenant).select_related("created_by")
+    api_keys = list(ApiKey.objects.for_tenant(request.tenant).select_related("created_by"))
+    spent = key_spend.spends(key.pk for key in api_keys)
+    for key in api_keys:
+        key.spent_this_month = spent[key.pk]
     context = {
         "form": form,
         "api_keys": api_keys,

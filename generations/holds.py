@@ -64,12 +64,26 @@ def _check_key_cap(api_key: ApiKey, amount: int) -> None:
 
 def key_spend_this_month(api_key: ApiKey) -> int:
     """Credits held or charged for generations the key started since the 1st of the month (UTC)."""
-    now = timezone.now().astimezone(UTC)
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    totals = Generation.objects.filter(created_by_key=api_key, created_at__gte=month_start).aggregate(
-        held=Coalesce(Sum("held"), 0), charged=Coalesce(Sum("charged"), 0)
+    return key_spends_this_month([api_key.pk]).get(api_key.pk, 0)
+
+
+def key_spends_this_month(key_ids) -> dict[int, int]:
+    """Each key's spend this month (held + charged for the generations it started since the 1st,
+    UTC), in one query: {key id: credits}; a key that spent nothing is absent. The cap check
+    (key_spend_this_month) and the keys page both count through this, so they cannot disagree."""
+    rows = (
+        Generation.objects.filter(created_by_key__in=list(key_ids), created_at__gte=month_start())
+        .order_by()
+        .values("created_by_key")
+        .annotate(held=Coalesce(Sum("held"), 0), charged=Coalesce(Sum("charged"), 0))
     )
-    return totals["held"] + totals["charged"]
+    return {row["created_by_key"]: row["held"] + row["charged"] for row in rows}
+
+
+def month_start():
+    """00:00 UTC on the 1st of the current month: when monthly key caps start again."""
+    now = timezone.now().astimezone(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def capture(generation: Generation, actual_amount: int | None = None) -> bool:

@@ -5,7 +5,7 @@ access-checked download for the portal."""
 
 from django.urls import path
 
-from generations import exports, new_views, views
+from generations import exports, new_views, usage_views, views
 from generations.webhooks import views as webhook_views
 
 app_name = "generations"
@@ -14,6 +14,8 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     # Linked from the billing page, next to the ledger's CSV.
     path("billing/generations.csv", exports.generations_csv, name="generations_csv"),
+    # The month's credits by key, member, provider and resolution (generations.usage).
+    path("billing/usage/", usage_views.usage_page, name="usage"),
     path("generations/", views.history, name="history"),
     path("generations/new/", new_views.new, name="new"),
     path("generations/new/quote/", new_views.quote, name="quote"),
