@@ -1,7 +1,8 @@
 """Money in integer credits: prices, each tenant's account, the ledger. A generation's hold is
 on its own row (Generation.held, charged, hold_state).
 
-Only `billing.services` writes to these tables; everything else reads through it.
+Only `billing.services` writes to these tables (and `billing.low_balance`, the account's
+warning threshold and flag); everything else reads through them.
 """
 
 from __future__ import annotations
@@ -80,10 +81,21 @@ class CreditAccount(models.Model):
     tenant = models.OneToOneField(Tenant, models.CASCADE, related_name="credit_account")
     balance = models.BigIntegerField(default=0)
     held = models.BigIntegerField(default=0)
+    # The team's low-balance warning (billing.low_balance): below this many available credits
+    # the portal shows a banner and the owners get one email. NULL = off.
+    low_balance_threshold = models.BigIntegerField(
+        null=True, blank=True, help_text="Warn when the available credits fall below this; empty = off."
+    )
+    # Set when the owners were emailed about the current dip below the threshold; cleared when
+    # the available credits are back at or above it, so the next dip emails again.
+    low_balance_warned = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(low_balance_threshold__gte=0), name="billing_creditaccount_threshold_not_negative"
+            ),
             # The last line of defence under concurrency: the database refuses any write
             # that would hold more than the balance or release more than was held.
             models.CheckConstraint(condition=Q(held__gte=0), name="billing_creditaccount_held_not_negative"),

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import Tenant
+from billing import low_balance
 from billing.errors import InsufficientCredits, InvalidAmount, PriceNotConfigured
 from billing.models import MILLI, CreditAccount, LedgerEntry, PriceRule
 from seedance_site import validators
@@ -144,6 +145,7 @@ def _move_balance(account: CreditAccount, amount: int, kind: str, **entry) -> Le
     """Change a locked account's balance and write the matching ledger entry."""
     account.balance += amount
     account.save(update_fields=["balance", "held", "updated_at"])
+    low_balance.watch(account.tenant_id)
     return LedgerEntry.objects.create(
         tenant_id=account.tenant_id, kind=kind, amount=amount, balance_after=account.balance, **entry
     )
@@ -248,6 +250,7 @@ def reserve(tenant_id: int, amount: int) -> None:
     if not reserved:
         available = balance_of(tenant_id).available
         raise InsufficientCredits(required=amount, available=available)
+    low_balance.watch(tenant_id)  # after commit: a hold may take the team below its threshold
 
 
 def charge_hold(tenant_id: int, held: int, charge: int, generation_id) -> None:
@@ -261,11 +264,13 @@ def charge_hold(tenant_id: int, held: int, charge: int, generation_id) -> None:
             _move_balance(account, -charge, LedgerEntry.Kind.CHARGE, generation_id=generation_id)
         else:
             account.save(update_fields=["held", "updated_at"])
+            low_balance.watch(tenant_id)
 
 
 def release_hold(tenant_id: int, held: int) -> None:
     """Drop a released hold of `held` credits from the account; no ledger entry is written."""
     CreditAccount.objects.filter(tenant_id=tenant_id).update(held=F("held") - held, updated_at=timezone.now())
+    low_balance.watch(tenant_id)  # credits come back: may re-arm the low-balance email
 
 
 def refund_charge(tenant_id: int, generation_id, actor=None, note: str = "") -> bool:

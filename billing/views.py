@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts import audit
 from accounts.decorators import tenant_required
-from billing import services
+from accounts.models import Role
+from billing import low_balance, services
+from billing.forms import LowBalanceForm
 from billing.payments.views import payments_context
 from seedance_site import validators
 from seedance_site.csv_export import csv_response, spreadsheet_text, stamp
@@ -20,8 +26,12 @@ LEDGER_PAGE = 50
 READ_PERMISSION = "view"
 
 
+# Who sets the team's low-balance warning: owners and admins (admins watch spend too).
+THRESHOLD_ROLES = (Role.OWNER, Role.ADMIN)
+
+
 @tenant_required(READ_PERMISSION)
-def overview(request):
+def overview(request, threshold_form=None, status=200):
     entries = services.ledger(request.tenant)
     before = request.GET.get("before", "")
     if validators.is_row_id(before):
@@ -37,9 +47,42 @@ def overview(request):
         "older": rows[LEDGER_PAGE - 1].id if len(rows) > LEDGER_PAGE else None,
         "chart": usage_chart(usage),
         "usage_total": sum(credits for _, credits in usage),
+        "can_set_threshold": request.membership.role in THRESHOLD_ROLES,
+        "threshold_form": threshold_form or _threshold_form(request.tenant),
         **payments_context(request),
     }
-    return render(request, "billing/overview.html", context)
+    return render(request, "billing/overview.html", context, status=status)
+
+
+def _threshold_form(tenant) -> LowBalanceForm:
+    return LowBalanceForm(initial={"low_balance_threshold": low_balance.threshold_of(tenant.pk)})
+
+
+@tenant_required(READ_PERMISSION)
+@require_POST
+def low_balance_settings(request):
+    """Owners and admins set (or clear) the team's low-balance warning; audited as team.low_balance."""
+    if request.membership.role not in THRESHOLD_ROLES:
+        raise PermissionDenied("Only owners and admins set the low-balance warning.")
+    form = LowBalanceForm(request.POST)
+    if not form.is_valid():
+        return overview(request, threshold_form=form, status=400)
+    with transaction.atomic():
+        before, after = low_balance.set_threshold(request.tenant, form.cleaned_data["low_balance_threshold"])
+        if before != after:
+            audit.record(
+                request.user,
+                "team.low_balance",
+                tenant=request.tenant,
+                before={"low_balance_threshold": before},
+                after={"low_balance_threshold": after},
+                request=request,
+            )
+    if after is None:
+        messages.success(request, "The low-balance warning is off.")
+    else:
+        messages.success(request, f"You will be warned when available credits fall below {after:,}.")
+    return redirect("billing:overview")
 
 
 def _member_ids(tenant) -> set[int]:

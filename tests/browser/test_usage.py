@@ -4,6 +4,7 @@ the keys page's spend column; the low-balance banner."""
 import pytest
 
 from accounts.models import Role
+from billing import low_balance
 from billing.services import grant
 from generations.holds import capture
 from tests.browser.checks import assert_accessible, assert_fits
@@ -29,6 +30,7 @@ def studio():
     ]
     for credits, fields in jobs:
         capture(make_generation(tenant, hold=credits, **fields))
+    low_balance.set_threshold(tenant, 6000)  # 4,888 available: the banner shows on every page
     return tenant
 
 
@@ -48,6 +50,9 @@ def test_usage_page_fits_and_is_accessible(chromium, live_server, studio, width)
     tab.goto("/billing/")
     tab.get_by_role("link", name="Usage by key, member, provider").click()
     assert tab.locator("h1").first.inner_text() == "Usage"
+    banner = tab.locator("#low-balance")
+    assert "4,888 credits available, below the warning threshold of 6,000" in banner.inner_text()
+    assert banner.get_by_role("link", name="Buy credits").is_visible()
     assert tab.locator("#usage-charged").inner_text() == "112"
     provider_rows = tab.locator("#usage-provider tbody tr")
     assert provider_rows.count() == 4  # kie, sandbox, ark and the total
@@ -75,4 +80,11 @@ def test_usage_page_fits_and_is_accessible(chromium, live_server, studio, width)
     assert " ".join(spent.inner_text().split()) == "32 of 500"
     assert_accessible(tab, f"keys at {width} px")
     assert_fits(tab, f"keys at {width} px")
+    # The billing page's settings: the warning's threshold, then the banner is gone.
+    tab.get_by_role("link", name="Buy credits").click()
+    tab.get_by_label("Warn when available credits fall below").fill("100")
+    tab.get_by_role("button", name="Save the warning").click()
+    assert "below 100" in tab.locator(".alert-success, .messages").first.inner_text()
+    assert tab.locator("#low-balance").count() == 0
+    assert_accessible(tab, f"billing at {width} px")
     context.close()
