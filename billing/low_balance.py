@@ -6,7 +6,8 @@ called by billing.services wherever the balance or the holds move; after the tra
 commits, `check()` compares the available credits with the threshold:
 
 - below it and not yet warned: set the flag with a conditional UPDATE (only one racing check
-  can win it) and email the owners, once;
+  can win it) and email the owners, once, through a task (`email_owners`), so no SMTP server
+  ever slows the create or the callback that crossed the threshold;
 - at or above it and warned: clear the flag, so the next dip emails again;
 - anything else: nothing (one SELECT).
 
@@ -24,6 +25,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
+from django_q.tasks import async_task
 
 from accounts.models import Membership, Role, Tenant
 from billing.errors import InvalidAmount
@@ -96,7 +98,9 @@ def set_threshold(tenant: Tenant, threshold: int | None) -> tuple[int | None, in
 
 def watch(tenant_id: int) -> None:
     """Check the team's threshold once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: check(tenant_id))
+    # robust: the money has moved and committed already; a failing check must not turn the
+    # request that moved it into an error (Django logs the exception).
+    transaction.on_commit(lambda: check(tenant_id), robust=True)
 
 
 def check(tenant_id: int) -> bool:
@@ -121,11 +125,13 @@ def check(tenant_id: int) -> bool:
     # Only one racing check flips the flag, so only one sends.
     if not account.filter(**below).update(low_balance_warned=True):
         return False
-    _email_owners(tenant_id, LowBalance(balance - held, threshold))
+    async_task("billing.low_balance.email_owners", tenant_id, balance - held, threshold)
     return True
 
 
-def _email_owners(tenant_id: int, warning: LowBalance) -> None:
+def email_owners(tenant_id: int, available: int, threshold: int) -> None:
+    """The owners' email: the team has `available` credits, below its `threshold` (a task)."""
+    warning = LowBalance(available, threshold)
     tenant = Tenant.objects.get(pk=tenant_id)
     owners = list(
         Membership.objects.for_tenant(tenant).filter(role=Role.OWNER).values_list("user__email", flat=True)

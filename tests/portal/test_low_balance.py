@@ -14,6 +14,12 @@ from tests.factories import fund, make_generation
 BANNER = 'id="low-balance"'
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(monkeypatch):
+    """django-q2 runs queued tasks (the owners' email) in this process, at once, as a worker would."""
+    monkeypatch.setattr("django_q.conf.Conf.SYNC", True)
+
+
 @pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks):
     """Run what the code defers to after the commit (the threshold check), as production does."""
