@@ -8,6 +8,7 @@ from billing import low_balance
 from billing.services import grant
 from generations.holds import capture
 from tests.browser.checks import assert_accessible, assert_fits
+from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, add_member, make_api_key, make_generation, make_tenant, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -32,6 +33,12 @@ def studio():
         capture(make_generation(tenant, hold=credits, **fields))
     low_balance.set_threshold(tenant, 6000)  # 4,888 available: the banner shows on every page
     return tenant
+
+
+def shoot(tab, name):
+    """A screenshot for reviewers in test-artifacts/pages/ (not compared)."""
+    (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / "pages" / f"{name}.png"), full_page=True)
 
 
 def log_in(tab, email):
@@ -67,6 +74,7 @@ def test_usage_page_fits_and_is_accessible(chromium, live_server, studio, width)
     for scheme in ("light", "dark"):
         tab.emulate_media(color_scheme=scheme)
         assert_accessible(tab, f"usage at {width} px ({scheme})")
+        shoot(tab, f"usage-{width}-{scheme}")
     assert_fits(tab, f"usage at {width} px")
     # Another month, through the picker.
     months = tab.get_by_label("Month")
