@@ -213,7 +213,7 @@ def schedule_next_poll(
 
 
 def poll_soon(generation: Generation) -> None:
-    """An unsigned callback is a hint: fetch the real status from the provider, off the request.
+    """A callback (signed or not) is a hint: fetch the real status from the provider, off the request.
 
     The enqueued poll does the work; the due time is only the safety net for a lost enqueue.
     """

@@ -62,7 +62,7 @@ def submit_generation(generation_id: str) -> str:
 def poll_generation(generation_id: str, reason: str = "poll") -> str:
     """Ask the provider where a submitted job stands, and apply the answer.
 
-    `reason` is "callback" when an unsigned callback asked for this poll: the result then
+    `reason` is "callback" when a provider callback asked for this poll: the result then
     counts as delivered by callback (generations.polling learns from it).
     """
     generation = Generation.objects.get(pk=generation_id)

@@ -15,6 +15,7 @@ import httpx
 
 from generations.providers.base import (
     Adapter,
+    Callback,
     CallbackRejected,
     Capabilities,
     ProviderError,
@@ -146,5 +147,5 @@ class AizfwAdapter(Adapter):
             )
         return Update(state=state, raw=body)
 
-    def parse_callback(self, body: bytes, headers) -> tuple[str, Update]:
+    def parse_callback(self, body: bytes, headers) -> Callback:
         raise CallbackRejected("aizfw sends no callbacks")

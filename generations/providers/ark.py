@@ -15,6 +15,7 @@ import httpx
 
 from generations.providers.base import (
     Adapter,
+    Callback,
     CallbackRejected,
     Capabilities,
     ProviderError,
@@ -154,14 +155,14 @@ class ArkAdapter(Adapter):
             )
         return Update(state=state, raw=task)
 
-    def parse_callback(self, body: bytes, headers) -> tuple[str, Update]:
+    def parse_callback(self, body: bytes, headers) -> Callback:
         task = _unwrap(json_callback(body))
-        if task is None or not task.get("id") or not task.get("status"):
+        if task is None or not task.get("id") or not isinstance(task.get("status"), str):
             raise CallbackRejected("callback is not a task object (needs id and status)")
-        try:
-            return str(task["id"]), self._update(task)
-        except ProviderError as exc:
-            raise CallbackRejected(f"callback cannot be read: {exc.message}") from exc
+        if not isinstance(task["id"], str | int):
+            raise CallbackRejected("callback task id is not a string")
+        # Unsigned: only the task id is used; the status call says what became of it.
+        return Callback(task_id=str(task["id"]), claimed=task["status"], raw=task)
 
     def build_cancel(self, task_id: str) -> httpx.Request | None:
         if not self.capabilities.cancel:

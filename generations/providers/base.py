@@ -43,7 +43,7 @@ class ProviderError(Exception):
 
 
 class CallbackRejected(ProviderError):
-    """A callback body we must not act on: malformed, or its signature does not verify.
+    """A callback we must not even take as a wake-up: malformed, or its signature does not verify.
 
     `code` is "malformed_callback" or "bad_signature"; callback views answer 400/401 and log it.
     """
@@ -82,6 +82,22 @@ class Update:
     @property
     def is_terminal(self) -> bool:
         return self.state in State.TERMINAL
+
+
+@dataclass(frozen=True)
+class Callback:
+    """What a provider callback tells us: which task to ask the provider about, nothing more.
+
+    A callback is never acted on as is (Kie's signature covers only `taskId.timestamp`, the
+    others are unsigned): the status fetch it triggers decides. So there is no URL or result
+    here. `claimed` is the state the body claims, for the timeline only. `replay_key` is set
+    when the delivery was signed: the signature (with its timestamp), which may be used once.
+    """
+
+    task_id: str
+    claimed: str
+    replay_key: str | None = None
+    raw: Any = None
 
 
 @dataclass(frozen=True)
@@ -373,7 +389,9 @@ class Adapter:
     def parse_status(self, response: httpx.Response) -> Update:
         raise NotImplementedError
 
-    def parse_callback(self, body: bytes, headers: dict[str, str]) -> tuple[str, Update]:
+    def parse_callback(self, body: bytes, headers: dict[str, str]) -> Callback:
+        """The task a callback is about (signature verified where the provider signs), or
+        CallbackRejected. Never the result: that comes from the status call."""
         raise NotImplementedError
 
     def build_cancel(self, task_id: str) -> httpx.Request | None:
@@ -382,5 +400,5 @@ class Adapter:
 
     @property
     def callbacks_are_signed(self) -> bool:
-        """True when parse_callback verified a signature, so the update can be trusted as is."""
+        """True when parse_callback verifies a signature (which proves the sender, not the body)."""
         return False

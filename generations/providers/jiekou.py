@@ -14,6 +14,7 @@ import httpx
 
 from generations.providers.base import (
     Adapter,
+    Callback,
     CallbackRejected,
     Capabilities,
     ProviderError,
@@ -143,5 +144,5 @@ class JiekouAdapter(Adapter):
             )
         return Update(state=state, raw=body)
 
-    def parse_callback(self, body: bytes, headers) -> tuple[str, Update]:
+    def parse_callback(self, body: bytes, headers) -> Callback:
         raise CallbackRejected("JieKou sends no callbacks; it is polled")

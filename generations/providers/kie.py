@@ -4,7 +4,8 @@
 POST /api/v1/jobs/createTask, GET /api/v1/jobs/recordInfo?taskId=. Kie's envelope carries
 errors inside HTTP 200 (`code` != 200), so both the HTTP status and `code` are checked.
 `data.resultJson` is a JSON *string* inside the JSON. Callbacks arrive on completion only and
-may be signed (X-Webhook-Signature, base64 HMAC-SHA256 of "taskId.timestamp").
+may be signed (X-Webhook-Signature, base64 HMAC-SHA256 of "taskId.timestamp"): the signature
+proves who sent them, not what the body says, so a callback only names the task to check.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 
 from generations.providers.base import (
     Adapter,
+    Callback,
     CallbackRejected,
     Capabilities,
     ProviderError,
@@ -57,7 +59,8 @@ ERROR_NAMES = {
     505: "feature_disabled",
 }
 
-# Kie's signature has a timestamp; refuse replays older (or newer) than this.
+# Kie's signature has a timestamp; refuse one older (or newer) than this. A signature seen
+# before is refused too (generations.callbacks remembers them longer than this window).
 SIGNATURE_MAX_AGE_SECONDS = 300
 
 
@@ -163,26 +166,24 @@ class KieAdapter(Adapter):
             )
         return Update(state=state, raw=raw)
 
-    def parse_callback(self, body: bytes, headers) -> tuple[str, Update]:
+    def parse_callback(self, body: bytes, headers) -> Callback:
         payload = json_callback(body)
         data = payload.get("data")
         if not isinstance(data, dict):
             raise CallbackRejected("callback has no data object")
         # Kie's own sample reads data.task_id; its payloads carry data.taskId ("Get Task Details").
         task_id = data.get("taskId") or data.get("task_id")
-        if not task_id:
+        if not task_id or not isinstance(task_id, str | int):
             raise CallbackRejected("callback has no data.taskId")
-        if self.hmac_key:
-            self._verify(str(task_id), headers)
-        try:
-            update = self._update(data, payload)
-        except ProviderError as exc:
-            raise CallbackRejected(f"callback cannot be read: {exc.message}") from exc
-        if not update.is_terminal:
-            raise CallbackRejected(f"callback with non-terminal state {data.get('state')!r}")
-        return str(task_id), update
+        state = data.get("state")
+        if not state or not isinstance(state, str):
+            raise CallbackRejected("callback has no data.state")
+        replay_key = self._verify(str(task_id), headers) if self.hmac_key else None
+        # The signature covers only taskId.timestamp: nothing else in the body is believed.
+        return Callback(task_id=str(task_id), claimed=state, replay_key=replay_key, raw=payload)
 
-    def _verify(self, task_id: str, headers) -> None:
+    def _verify(self, task_id: str, headers) -> str:
+        """Check Kie's signature; returns it with its timestamp (the key a replay would reuse)."""
         headers = {k.lower(): v for k, v in dict(headers).items()}
         timestamp = headers.get("x-webhook-timestamp", "")
         signature = headers.get("x-webhook-signature", "")
@@ -197,6 +198,7 @@ class KieAdapter(Adapter):
             raise CallbackRejected("callback timestamp is not a number", code="bad_signature") from exc
         if age > SIGNATURE_MAX_AGE_SECONDS:
             raise CallbackRejected("callback timestamp is too old (replay?)", code="bad_signature")
+        return f"{timestamp}.{signature}"
 
     @property
     def callbacks_are_signed(self) -> bool:
@@ -205,7 +207,7 @@ class KieAdapter(Adapter):
 
 class ApikleyAdapter(KieAdapter):
     """Apikley: Kie's protocol on its own host. It does not document callback signing, so its
-    callbacks are never trusted as signed (they trigger a status fetch instead)."""
+    callbacks are never checked for a signature (like every callback, they trigger a status fetch)."""
 
     protocol = "apikley"
     duration_as_string = False

@@ -5,7 +5,9 @@ from django.test import Client
 
 from billing.models import LedgerEntry
 from billing.services import balance
+from generations import tasks
 from generations.models import Status
+from generations.providers.base import ProviderError
 from tests.generations.conftest import PRICE, created, reload, status
 
 VIDEO = "https://cdn.test/v.mp4"
@@ -40,36 +42,88 @@ def post(django_capture_on_commit_callbacks):
     return send
 
 
-def test_a_signed_callback_is_applied_at_once(signed, job, post, funded, queued, run_queued):
+EVIL = "https://evil.test/x.mp4"
+
+
+def test_a_signed_success_is_only_a_wake_up_and_the_status_fetch_decides(
+    signed, job, post, funded, queued, run_queued, fake_providers
+):
     response = post(
-        job, {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}, X_Signature="s3cret"
+        job, {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}, X_Signature="s3cret.1"
     )
 
     assert response.status_code == 200
-    assert reload(job).stage == "finishing"  # no status call: the signed word is trusted
-    assert run_queued() == []  # the outbox worker copies the video; nothing else runs
+    assert reload(job).status == Status.QUEUED  # nothing from the body is applied
+    assert queued == [("poll_generation", job.id, "callback")]
+    fake_providers.script(status("succeeded", video_url=VIDEO))
+    run_queued()  # the status fetch, then the copy of the video it named
     generation = reload(job)
     assert (generation.status, generation.video_url, generation.charged) == (Status.SUCCEEDED, VIDEO, PRICE)
+    assert generation.result_source == "callback"
+    assert fake_providers.calls[-1].method == "GET"
     assert generation.events.filter(kind="callback").count() == 1
-    assert queued == []
 
 
-def test_an_unsigned_callback_only_triggers_a_status_fetch(job, post, fake_providers, run_queued, funded):
-    response = post(job, {"task_id": "task-1", "state": "succeeded", "video_url": "https://evil.test/x.mp4"})
+@pytest.mark.parametrize("signature", [None, "s3cret.1"], ids=["unsigned", "signed"])
+def test_a_forged_success_with_another_url_never_reaches_the_job(
+    signed, job, post, funded, run_queued, fake_providers, time_machine, signature
+):
+    headers = {"X_Signature": signature} if signature else {}
+    if not signature:
+        signed.options["secret"] = None  # a provider that does not sign
+    response = post(job, {"task_id": "task-1", "state": "succeeded", "video_url": EVIL}, **headers)
 
     assert response.status_code == 200
-    assert reload(job).status == Status.QUEUED  # not trusted as is
     fake_providers.script(status("running"))
     run_queued()
-    assert reload(job).status == Status.RUNNING  # what the provider itself says
-    assert fake_providers.calls[-1].method == "GET"
+    generation = reload(job)
+    assert generation.status == Status.RUNNING  # what the provider itself says
+    assert generation.video_url == ""
+    assert balance(funded).held == PRICE
+    fake_providers.script(status("succeeded", video_url=VIDEO))
+    time_machine.move_to(generation.next_poll_at)
+    run_queued()  # the next scheduled poll
+    generation = reload(job)
+    assert (generation.status, generation.video_url) == (Status.SUCCEEDED, VIDEO)
+    assert EVIL not in str(generation.provider_payload)
 
 
-def test_duplicate_callbacks_settle_once(signed, job, post, funded, run_queued):
+def test_a_replayed_signature_is_409_and_changes_nothing(signed, job, post, funded, queued):
+    body = {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}
+    assert post(job, body, X_Signature="s3cret.1").status_code == 200
+    queued.clear()
+    events = reload(job).events.count()
+
+    response = post(job, {**body, "video_url": EVIL}, X_Signature="s3cret.1")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "replayed_signature"
+    assert queued == []
+    assert reload(job).events.count() == events
+    assert reload(job).status == Status.QUEUED
+
+
+def test_a_failing_status_fetch_leaves_the_job_to_the_poller(
+    signed, job, post, funded, run_queued, fake_providers
+):
+    fake_providers.script(ProviderError("HTTP 503", retryable=True, task_created=None))
+
+    response = post(job, {"task_id": "task-1", "state": "failed"}, X_Signature="s3cret.1")
+
+    assert response.status_code == 200
+    assert run_queued() == ["error"]
+    generation = reload(job)
+    assert generation.status == Status.QUEUED  # the callback's "failed" is not believed either
+    assert generation.next_poll_at is not None  # polling goes on
+    assert balance(funded).held == PRICE
+
+
+def test_duplicate_callbacks_settle_once(signed, job, post, funded, run_queued, fake_providers):
     body = {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}
 
-    for _ in range(3):
-        assert post(job, body, X_Signature="s3cret").status_code == 200
+    for n in range(3):  # the provider's retries, each signed anew
+        fake_providers.script(status("succeeded", video_url=VIDEO))
+        assert post(job, body, X_Signature=f"s3cret.{n}").status_code == 200
         run_queued()
 
     assert LedgerEntry.objects.filter(generation=job, kind="charge").count() == 1
@@ -77,14 +131,19 @@ def test_duplicate_callbacks_settle_once(signed, job, post, funded, run_queued):
 
 
 @pytest.mark.parametrize("copied_first", [True, False], ids=["succeeded", "finishing"])
-def test_a_late_failure_does_not_undo_a_success(signed, job, post, funded, run_queued, copied_first):
-    post(job, {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}, X_Signature="s3cret")
+def test_a_late_failure_does_not_undo_a_success(
+    signed, job, post, funded, run_queued, fake_providers, copied_first
+):
+    fake_providers.script(status("succeeded", video_url=VIDEO))
+    post(job, {"task_id": "task-1", "state": "succeeded"}, X_Signature="s3cret.1")
     if copied_first:
         run_queued()
+    else:
+        tasks.poll_generation(job.id, "callback")  # finishing; the copy has not run
 
-    post(job, {"task_id": "task-1", "state": "failed"}, X_Signature="s3cret")
+    post(job, {"task_id": "task-1", "state": "failed"}, X_Signature="s3cret.2")
 
-    run_queued()
+    run_queued()  # no status fetch: the job is past polling
     assert reload(job).status == Status.SUCCEEDED
     assert balance(funded).balance == 1000 - PRICE
 
@@ -112,7 +171,9 @@ def test_a_malformed_body_is_400(job, post, queued):
 
 
 def test_a_bad_signature_is_401_and_changes_nothing(signed, job, post, funded):
-    response = post(job, {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}, X_Signature="guess")
+    response = post(
+        job, {"task_id": "task-1", "state": "succeeded", "video_url": VIDEO}, X_Signature="guess.1"
+    )
 
     assert response.status_code == 401
     assert reload(job).status == Status.QUEUED

@@ -1,4 +1,10 @@
-"""Duplicate and out-of-order provider callbacks racing polls: each job settles exactly once."""
+"""Duplicate and out-of-order provider callbacks racing polls: each job settles exactly once.
+
+A callback is a wake-up: its thread here does what the view and then the worker do, the POST
+and the status fetch it asks for (tasks.poll_generation with reason "callback")."""
+
+import itertools
+import time
 
 import pytest
 from django.test import Client
@@ -8,6 +14,7 @@ from generations import lifecycle, services, tasks
 from generations.models import Generation, Status
 from generations.providers import transport
 from generations.providers.base import Update
+from generations.providers.kie import sign
 from generations.sandbox.models import SandboxTask
 from generations.sandbox.protocols import PROTOCOLS
 from generations.spec import GenerationSpec
@@ -17,10 +24,17 @@ from tests.reliability.conftest import assert_nothing_lost, funded, reliability,
 pytestmark = reliability
 
 
+KEY = "reliability-signing-key"
+# Each delivery is signed anew (its own timestamp, within Kie's window), as a provider's retries are.
+_timestamps = itertools.count()
+
+
 @pytest.fixture
 def signed_kie(settings, sandbox):
-    """Kie signs its callbacks, so they are applied as they come (no re-check with a poll)."""
-    settings.KIE_WEBHOOK_HMAC_KEY = "reliability-signing-key"
+    """Kie signs its callbacks; signed or not, each one only triggers a status fetch."""
+    global _timestamps
+    _timestamps = itertools.count(int(time.time()) - 200)
+    settings.KIE_WEBHOOK_HMAC_KEY = KEY
     return sandbox
 
 
@@ -28,15 +42,21 @@ def create(tenant, prompt="A cat yawning at the camera"):
     return services.create_generation(tenant, spec=GenerationSpec(prompt=prompt), provider="kie")
 
 
-def post_callback(generation_id):
-    """The provider's completion callback for the job's sandbox task, signed, posted once."""
+def post_callback(generation_id, headers=None):
+    """The provider's completion callback for the job's sandbox task, signed, posted once; then
+    the status fetch it asked for, as the worker runs it. Returns the callback's HTTP status."""
     generation = Generation.objects.get(pk=generation_id)
     task = SandboxTask.objects.get(prompt=generation.prompt)
-    body, headers = PROTOCOLS["kie"].callback(task, timezone.now())
+    body, _ = PROTOCOLS["kie"].callback(task, timezone.now())
+    if headers is None:
+        timestamp = str(next(_timestamps))
+        headers = {"X-Webhook-Timestamp": timestamp, "X-Webhook-Signature": sign(KEY, task.id, timestamp)}
     extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
     response = Client(HTTP_HOST="127.0.0.1").post(
         f"/callbacks/kie/{generation.callback_token}/", body, content_type="application/json", **extra
     )
+    if response.status_code == 200:
+        tasks.poll_generation(generation_id, "callback")
     return response.status_code
 
 
@@ -59,7 +79,7 @@ def test_duplicate_callbacks_racing_polls_and_a_stale_update_settle_once(custome
     results, errors = race(*calls)
 
     assert errors == []
-    assert [r for r in results if isinstance(r, int)] == [200] * 9  # duplicates are acknowledged
+    assert [r for r in results if isinstance(r, int)] == [200] * 9  # each delivery is acknowledged
     run_outbox()  # the video is copied: succeeded
     for job in Generation.objects.filter(pk__in=[j.id for j in jobs]):
         assert job.status == Status.SUCCEEDED
@@ -90,4 +110,27 @@ def test_a_callback_that_overtakes_the_create_answer_is_applied_once(customer, s
     assert job.status == Status.SUCCEEDED
     assert state_changes_into(job, Status.SUCCEEDED) == 1
     assert SandboxTask.objects.count() == 1  # never resubmitted
+    assert_nothing_lost(customer)
+
+
+def test_a_replayed_signature_racing_its_first_use_is_acted_on_once(customer, signed_kie, no_background):
+    funded(customer, 1000)
+    job = create(customer)
+    assert tasks.submit_generation(job.id) == "submitted"
+    task = SandboxTask.objects.get()
+    timestamp = str(int(time.time()))
+    headers = {"X-Webhook-Timestamp": timestamp, "X-Webhook-Signature": sign(KEY, task.id, timestamp)}
+
+    results, errors = race(
+        *[lambda: post_callback(job.id, headers)] * 4, lambda: tasks.poll_generation(job.id)
+    )
+
+    assert errors == []
+    assert sorted(r for r in results if isinstance(r, int)) == [200, 409, 409, 409]
+    job = Generation.objects.get(pk=job.id)
+    assert job.events.filter(kind="callback").count() == 1
+    run_outbox()
+    job = Generation.objects.get(pk=job.id)
+    assert job.status == Status.SUCCEEDED
+    assert state_changes_into(job, Status.SUCCEEDED) == 1
     assert_nothing_lost(customer)

@@ -124,12 +124,19 @@ def test_an_unknown_status_keeps_polling():
 
 def test_callback_is_the_task_body_and_unsigned():
     adapter = make("ark")
-    task_id, update = adapter.parse_callback(json.dumps(load("ark", "status_succeeded")).encode(), {})
-    assert (task_id, update.state) == ("cgt-2025******-****", State.SUCCEEDED)
+    callback = adapter.parse_callback(json.dumps(load("ark", "status_succeeded")).encode(), {})
+    assert (callback.task_id, callback.claimed, callback.replay_key) == (
+        "cgt-2025******-****",
+        "succeeded",
+        None,
+    )
     assert not adapter.callbacks_are_signed
 
 
-@pytest.mark.parametrize("body", [b"{", b'"text"', b'{"id": "cgt-1"}', b'{"status": "succeeded", "id": "x"}'])
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b'"text"', b'{"id": "cgt-1"}', b'{"status": 3, "id": "x"}', b'{"status": "queued", "id": 1.5}'],
+)
 def test_malformed_callbacks_are_refused(body):
     with pytest.raises(CallbackRejected):
         make("ark").parse_callback(body, {})

@@ -139,14 +139,14 @@ def test_a_broken_status_body_is_retryable():
 @pytest.mark.parametrize(
     ("name", "task_id", "state"),
     [
-        ("callback_success", "e989621f54392584b05867f87b160672", State.SUCCEEDED),
-        ("callback_fail", "bd3a37c523149e4adf45a3ddb5faf1a8", State.FAILED),
+        ("callback_success", "e989621f54392584b05867f87b160672", "success"),
+        ("callback_fail", "bd3a37c523149e4adf45a3ddb5faf1a8", "fail"),
     ],
 )
-def test_unsigned_callbacks_parse_when_no_key_is_configured(name, task_id, state):
+def test_unsigned_callbacks_name_their_task_when_no_key_is_configured(name, task_id, state):
     adapter = make("kie")
-    got_id, update = adapter.parse_callback(json.dumps(load("kie", name)).encode(), {})
-    assert (got_id, update.state) == (task_id, state)
+    callback = adapter.parse_callback(json.dumps(load("kie", name)).encode(), {})
+    assert (callback.task_id, callback.claimed, callback.replay_key) == (task_id, state, None)
     assert not adapter.callbacks_are_signed
 
 
@@ -155,11 +155,15 @@ def signed_headers(task_id, key="hmac-key", timestamp=None):
     return {"X-Webhook-Timestamp": timestamp, "X-Webhook-Signature": sign(key, task_id, timestamp)}
 
 
-def test_a_correctly_signed_callback_is_trusted():
+def test_a_correctly_signed_callback_names_its_task_and_signature_but_no_result():
     adapter = make("kie", webhook_hmac_key="hmac-key")
     body = json.dumps(load("kie", "callback_success")).encode()
-    _task_id, update = adapter.parse_callback(body, signed_headers("e989621f54392584b05867f87b160672"))
-    assert update.video_url == "https://example.com/generated-image.jpg"
+    headers = signed_headers("e989621f54392584b05867f87b160672")
+    callback = adapter.parse_callback(body, headers)
+    assert callback.task_id == "e989621f54392584b05867f87b160672"
+    # The signature covers taskId.timestamp only: the body's resultUrls are not even read.
+    assert "example.com/generated-image.jpg" not in repr({**vars(callback), "raw": None})
+    assert callback.replay_key == f"{headers['X-Webhook-Timestamp']}.{headers['X-Webhook-Signature']}"
     assert adapter.callbacks_are_signed
 
 
@@ -186,8 +190,15 @@ def test_apikley_never_claims_signed_callbacks():
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[1, 2]", b'{"code": 200}', b'{"code": 200, "data": {"state": "success"}}'],
-    ids=["not-json", "array", "no-data", "no-task-id"],
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"code": 200}',
+        b'{"code": 200, "data": {"state": "success"}}',
+        b'{"code": 200, "data": {"taskId": "t1"}}',
+        b'{"code": 200, "data": {"taskId": ["t1"], "state": "success"}}',
+    ],
+    ids=["not-json", "array", "no-data", "no-task-id", "no-state", "task-id-not-a-string"],
 )
 def test_a_malformed_callback_is_refused(body):
     with pytest.raises(CallbackRejected) as exc:
