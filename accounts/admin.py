@@ -1,5 +1,3 @@
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -10,9 +8,6 @@ from django.utils.html import format_html
 from accounts import audit, tenant_controls
 from accounts.admin_tools import CappedCountPaginator, TenantFilter
 from accounts.models import ApiKey, AuditEvent, Invitation, Membership, ModerationTerm, Tenant, User
-from accounts.tenant_controls import CreditChange
-from billing.admin import GrantCreditsForm
-from seedance_site.errors import DomainError
 from seedance_site.read_only_admin import ReadOnlyAdmin
 
 
@@ -37,82 +32,71 @@ class MembershipInline(admin.TabularInline):
 
 
 # --- Tenant controls (moderation): every change audited through accounts.tenant_controls ----------
+# (The credits action is billing's: billing.admin extends this TenantAdmin.)
 
 
-class CreditChangeForm(GrantCreditsForm):
-    """Billing's grant form, plus adjustments (either sign) and a once-only key per submission."""
+class SuspensionForm(forms.Form):
+    """Suspending or lifting asks why; the team reads a suspension's reason on every page."""
 
-    kind = forms.ChoiceField(choices=CreditChange.CHOICES, initial=CreditChange.GRANT)
-    amount = forms.IntegerField(help_text="Whole credits. A grant adds (> 0); an adjustment may be negative.")
-    note = forms.CharField(
-        max_length=500, help_text="Required: why. The tenant sees it in their ledger; staff in the audit log."
+    reason = forms.CharField(
+        max_length=tenant_controls.REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Required. Shown to the team while it is suspended, and kept in its audit log "
+        "(as Seedance support).",
     )
-    # A resubmitted form (double click, browser reload) carries the same key and applies once.
-    request_key = forms.CharField(widget=forms.HiddenInput)
-    field_order = ["kind", "amount", "note"]
 
-    def clean(self):
-        data = super().clean()
-        amount, kind = data.get("amount"), data.get("kind")
-        if amount is not None and kind == CreditChange.GRANT and amount <= 0:
-            self.add_error(
-                "amount", "A grant must be a positive number of credits; use Adjust to remove credits."
-            )
-        if amount == 0 and kind == CreditChange.ADJUST:
-            self.add_error("amount", "An adjustment of 0 credits changes nothing.")
-        return data
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why, in words the team will read.")
+        return reason
 
 
-@admin.action(description="Grant or adjust credits (with a note)", permissions=["change"])
-def change_credits(modeladmin, request, queryset):
-    """Ask for kind, amount and note; apply to each selected tenant once, audited."""
-    if "apply" in request.POST:
-        form = CreditChangeForm(request.POST)
-    else:
-        form = CreditChangeForm(initial={"request_key": uuid.uuid4().hex})
-    tenants = list(queryset)
-    if form.is_valid():
-        data = form.cleaned_data
-        done, failed, repeated = [], [], 0
-        for tenant in tenants:
-            try:
-                entry = tenant_controls.change_credits(
-                    tenant,
-                    request.user,
-                    data["kind"],
-                    data["amount"],
-                    data["note"],
-                    request=request,
-                    request_key=f"credits:{data['request_key']}:{tenant.pk}",
+SUSPENSION_PAGES = {
+    True: ("Suspend teams", "Suspend", "New generations are refused at once; jobs already running finish."),
+    False: ("Lift suspension", "Lift suspension", "The teams can start new generations again."),
+}
+
+
+def _suspension_action(name: str, description: str, suspend: bool):
+    """Suspend or lift: a confirmation page naming the teams and asking for the reason first."""
+
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        tenants = list(queryset)
+        form = SuspensionForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            changed = [
+                t.slug
+                for t in tenants
+                if tenant_controls.set_suspended(t, request.user, suspend, request, reason=reason)
+            ]
+            unchanged = len(tenants) - len(changed)
+            if changed:
+                modeladmin.message_user(request, f"{description}: {', '.join(changed)}.", messages.SUCCESS)
+            if unchanged:
+                state = "suspended" if suspend else "not suspended"
+                modeladmin.message_user(
+                    request, f"{unchanged} team(s) were already {state}; unchanged.", messages.INFO
                 )
-            except DomainError as error:
-                failed.append(f"{tenant.slug}: {error.message}")
-                continue
-            if entry is None:
-                repeated += 1
-            else:
-                done.append(f"{tenant.slug} (balance now {entry.balance_after})")
-        if done:
-            verb = "Granted" if data["kind"] == CreditChange.GRANT else "Adjusted by"
-            modeladmin.message_user(
-                request, f"{verb} {data['amount']} credits: {', '.join(done)}.", messages.SUCCESS
-            )
-        if repeated:
-            modeladmin.message_user(
-                request, f"{repeated} tenant(s) unchanged: this form was already applied.", messages.WARNING
-            )
-        if failed:
-            modeladmin.message_user(request, "Not changed: " + "; ".join(failed), messages.ERROR)
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": "Grant or adjust credits",
-        "form": form,
-        "tenants": tenants,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/accounts/tenant/change_credits.html", context)
+            return None
+        title, button, effect = SUSPENSION_PAGES[suspend]
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "button": button,
+            "effect": effect,
+            "form": form,
+            "tenants": tenants,
+            "action": name,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/tenant/suspension.html", context)
+
+    action.__name__ = name
+    return action
 
 
 def _flag_action(name: str, description: str, control, value: bool):
@@ -132,8 +116,8 @@ def _flag_action(name: str, description: str, control, value: bool):
     return action
 
 
-suspend = _flag_action("suspend", "Suspend (refuse new work)", tenant_controls.set_suspended, True)
-unsuspend = _flag_action("unsuspend", "Lift suspension", tenant_controls.set_suspended, False)
+suspend = _suspension_action("suspend", "Suspend (refuse new work)…", True)
+unsuspend = _suspension_action("unsuspend", "Lift suspension…", False)
 require_review = _flag_action(
     "require_review", "Require review of every job", tenant_controls.set_review_all, True
 )
@@ -156,15 +140,17 @@ class TenantAdmin(admin.ModelAdmin):
     list_select_related = ["credit_account"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
-    # Money moves only through billing.services; the credits action asks for an amount and a note.
-    actions = [suspend, unsuspend, require_review, stop_review, change_credits]
+    # Suspension goes through its actions (a confirmation and a reason), not a checkbox.
+    actions = [suspend, unsuspend, require_review, stop_review]
+    readonly_fields = ["suspended", "suspension_reason"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "created"]}),
         (
             "Moderation",
             {
-                "fields": ["suspended", "review_all", "max_in_flight"],
+                "fields": [("suspended", "suspension_reason"), "review_all", "max_in_flight"],
                 "description": "Suspension refuses new generations; jobs already running finish. "
+                "Suspend or lift it with the actions of the team list (they ask for a reason). "
                 "Empty in-flight limit = the TENANT_MAX_IN_FLIGHT setting. Changes are audited.",
             },
         ),

@@ -79,6 +79,8 @@ class Tenant(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
     suspended = models.BooleanField(default=False)
+    # Why staff suspended the team (accounts.tenant_controls); the team reads it in the banner.
+    suspension_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     # Moderation: hold every new job in awaiting_review until staff approve it.
     review_all = models.BooleanField("review every job", default=False)
     # Overrides settings.TENANT_MAX_IN_FLIGHT when set.
@@ -108,8 +110,9 @@ class Tenant(models.Model):
 
     def ensure_can_create_work(self) -> None:
         if self.suspended:
+            reason = f" Reason: {self.suspension_reason.rstrip('.')}." if self.suspension_reason else ""
             raise TenantSuspended(
-                f"The team {self.name} is suspended: new generations are refused. "
+                f"The team {self.name} is suspended: new generations are refused.{reason} "
                 "Contact support to lift the suspension."
             )
 

@@ -1,10 +1,10 @@
-"""python -m bench {api,poller,history,latency} [options]: see docs/benchmarks.md."""
+"""python -m bench {api,poller,history,latency,search} [options]: see docs/benchmarks.md."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import api_create, history_scale, latency, poller_scale
+from bench import api_create, history_scale, latency, poller_scale, search_scale
 
 
 def main() -> None:
@@ -37,6 +37,10 @@ def main() -> None:
     lat.add_argument("--stagger", type=float, default=2.0, help="seconds between measured jobs (2)")
     lat.add_argument("--workers", type=int, default=0, help="gunicorn workers (2 x cores + 1)")
     lat.set_defaults(run=latency.main)
+    search = sub.add_parser("search", help="prompt search with and without the trigram index (PostgreSQL)")
+    search.add_argument("--rows", type=int, default=1_000_000, help="generations to seed (1 000 000)")
+    search.add_argument("--repeat", type=int, default=5, help="runs of each query, median (5)")
+    search.set_defaults(run=search_scale.main)
     args = parser.parse_args()
     args.run(args)
 

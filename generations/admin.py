@@ -1,6 +1,8 @@
 """The staff admin for generations: a list that stays fast at a million rows, a read-only detail
 page with the timeline and the redacted provider payload, the moderation actions, and the review
-queue (the same admin at /admin/generations/generation/review/, awaiting_review only, oldest first).
+queue (the same admin at /admin/generations/generation/review/, awaiting_review only, oldest first),
+which says why each job was held (the matched terms marked in the prompt) and shows its input
+frames; the detail page plays our copy of the video so a moderator can watch before hiding it.
 
 Staff never edit a generation's fields: every change goes through generations.staff_actions,
 which moves state through the lifecycle services and writes the audit log.
@@ -14,7 +16,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -22,7 +24,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 
 from accounts.admin_tools import CappedCountPaginator, TenantFilter
-from generations import staff_actions
+from generations import downloads, files, moderation, staff_actions
+from generations.api.images import ImageProblem, decode_data_uri
 from generations.models import TERMINAL, Generation, GenerationEvent, Status, redact
 from seedance_site.errors import DomainError
 
@@ -306,8 +309,12 @@ class GenerationAdmin(admin.ModelAdmin):
     readonly_fields = [
         "cost",
         "age",
+        "held_for",
+        "prompt_marked",
+        "frames",
         "first_frame_short",
         "last_frame_short",
+        "video_player",
         "video_source",
         "payload_redacted",
         "staff_actions_done",
@@ -327,14 +334,18 @@ class GenerationAdmin(admin.ModelAdmin):
             },
         ),
         ("Money (credits)", {"fields": ["cost", ("quoted", "held", "charged"), "hold_state"]}),
-        ("Moderation", {"fields": ["flagged", "hidden_at", "moderation_note", "staff_actions_done"]}),
+        (
+            "Moderation",
+            {"fields": ["held_for", "flagged", "hidden_at", "moderation_note", "staff_actions_done"]},
+        ),
         (
             "Request",
             {
                 "fields": [
-                    "prompt",
+                    "prompt_marked",
                     ("aspect_ratio", "resolution", "duration"),
                     ("generate_audio", "camera_fixed", "watermark", "seed"),
+                    "frames",
                     "first_frame_short",
                     "last_frame_short",
                 ]
@@ -342,7 +353,15 @@ class GenerationAdmin(admin.ModelAdmin):
         ),
         (
             "Result",
-            {"fields": ["video_file", "video_source", "actual_duration", ("error_code", "error_message")]},
+            {
+                "fields": [
+                    "video_player",
+                    "video_file",
+                    "video_source",
+                    "actual_duration",
+                    ("error_code", "error_message"),
+                ]
+            },
         ),
         (
             "Timing",
@@ -378,7 +397,46 @@ class GenerationAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.review_queue_view),
             name="generations_generation_review",
         )
-        return [review, *super().get_urls()]
+        video = path(
+            "<path:object_id>/video/",
+            self.admin_site.admin_view(self.video_view),
+            name="generations_generation_video",
+        )
+        frame = path(
+            "<path:object_id>/frame/<str:which>/",
+            self.admin_site.admin_view(self.frame_view),
+            name="generations_generation_frame",
+        )
+        return [review, video, frame, *super().get_urls()]
+
+    # --- our copy of the video and the input frames, for staff (hidden results too) ---
+
+    def _viewable(self, request, object_id) -> Generation:
+        generation = self.get_object(request, object_id)
+        if generation is None or not self.has_view_permission(request, generation):
+            raise Http404("No such generation.")
+        return generation
+
+    def video_view(self, request, object_id):
+        generation = self._viewable(request, object_id)
+        if not generation.video_file:
+            raise Http404("No copy of the video (not finished, not copied, or deleted after retention).")
+        file = generation.video_file
+        extension = file.name.rsplit(".", 1)[-1]
+        content_type = VIDEO_TYPES.get(extension, "application/octet-stream")
+        return downloads.respond(file, content_type, f"{generation.pk}.{extension}", as_attachment=False)
+
+    def frame_view(self, request, object_id, which: str):
+        """An input frame as an image: decoded from its data: URI, or the hosted copy we serve."""
+        generation = self._viewable(request, object_id)
+        value = {"first": generation.first_frame, "last": generation.last_frame}.get(which) or ""
+        data, kind = _frame_bytes(value)
+        if data is None:
+            raise Http404("No image of ours for this frame.")
+        response = HttpResponse(data, content_type=files_content_type(kind))
+        response["Cache-Control"] = "private, max-age=300"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def review_queue_view(self, request):
         request.review_queue = True
@@ -399,7 +457,7 @@ class GenerationAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         if self.in_review_queue(request):
-            return ["id", "tenant", "review_prompt", "cost", "age", "flagged"]
+            return ["id", "tenant", "review_prompt", "frames", "cost", "age", "flagged"]
         return super().get_list_display(request)
 
     def get_list_filter(self, request):
@@ -468,10 +526,62 @@ class GenerationAdmin(admin.ModelAdmin):
         prompt = generation.prompt
         return prompt if len(prompt) <= 60 else f"{prompt[:59]}…"
 
-    @admin.display(description="prompt")
+    @admin.display(description="prompt (why held)")
     def review_prompt(self, generation):
         prompt = generation.prompt
-        return prompt if len(prompt) <= 300 else f"{prompt[:299]}…"
+        prompt = prompt if len(prompt) <= 300 else f"{prompt[:299]}…"
+        held = moderation.held_for(generation)
+        return format_html(
+            '{}<br><small class="held-for">Held: {}</small>', moderation.highlight(prompt, held.terms), held
+        )
+
+    @admin.display(description="why held")
+    def held_for(self, generation):
+        if generation.status != Status.AWAITING_REVIEW:
+            return "—"
+        return str(moderation.held_for(generation))
+
+    @admin.display(description="prompt")
+    def prompt_marked(self, generation):
+        held = moderation.held_for(generation)
+        return moderation.highlight(generation.prompt, held.terms)
+
+    @admin.display(description="input frames")
+    def frames(self, generation):
+        shown = []
+        for which, value in (("first", generation.first_frame), ("last", generation.last_frame)):
+            if not value:
+                continue
+            label = f"{which.capitalize()} frame of {generation.pk}"
+            if _frame_is_ours(value):
+                url = reverse("admin:generations_generation_frame", args=[generation.pk, which])
+                shown.append(
+                    format_html(
+                        '<a href="{}"><img src="{}" alt="{}" loading="lazy" class="input-frame"></a>',
+                        url,
+                        url,
+                        label,
+                    )
+                )
+            else:
+                # Another site's image: our Content Security Policy does not load it inline.
+                shown.append(
+                    format_html('<a href="{}" rel="noopener noreferrer">{} (external)</a>', value, label)
+                )
+        return format_html_join(" ", "{}", ((item,) for item in shown)) if shown else "—"
+
+    @admin.display(description="video (our copy)")
+    def video_player(self, generation):
+        if not generation.video_file:
+            return "—"
+        url = reverse("admin:generations_generation_video", args=[generation.pk])
+        return format_html(
+            '<video controls preload="metadata" class="admin-video" src="{}" aria-label="Video of {}">'
+            '<a href="{}">Open the video</a></video>',
+            url,
+            generation.pk,
+            url,
+        )
 
     @admin.display(description="first frame")
     def first_frame_short(self, generation):
@@ -514,6 +624,31 @@ class GenerationAdmin(admin.ModelAdmin):
                 ),
             ),
         )
+
+
+VIDEO_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
+
+
+def files_content_type(kind: str) -> str:
+    return {"jpeg": "image/jpeg", "jpg": "image/jpeg"}.get(kind, f"image/{kind}")
+
+
+def _frame_is_ours(value: str) -> bool:
+    return value.startswith("data:") or files.is_file_reference(value)
+
+
+def _frame_bytes(value: str) -> tuple[bytes | None, str]:
+    """The bytes and type of a frame we hold (a data: URI or our hosted copy), else (None, "")."""
+    if value.startswith("data:"):
+        try:
+            return decode_data_uri(value)
+        except ImageProblem:
+            return None, ""
+    if files.is_file_reference(value):
+        image = files.hosted_image(value.rstrip("/").rsplit("/", 1)[-1])
+        if image is not None:
+            return files.read(image), image.kind
+    return None, ""
 
 
 def _short(value: str) -> str:

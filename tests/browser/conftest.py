@@ -3,12 +3,17 @@
 Debian's /usr/bin/chromium is driven directly (no `playwright install`); without it the browser
 tests skip with the reason. A failing test leaves a full-page screenshot in test-artifacts/.
 
+One Chromium serves every test of this package (`chromium` is package-scoped: launching it is
+most of a short test's time); each test gets a fresh context (cookies, storage, viewport) through
+`tab`, and a context a test opened itself is closed after it, so no state crosses tests.
+
 Why not pytest-playwright's fixtures, and why DJANGO_ALLOW_ASYNC_UNSAFE: Playwright's sync API
 keeps an asyncio loop registered as "running" on the main thread (inside a greenlet) for as
 long as Playwright is started, and Django then refuses every ORM call from that thread. Here
-Playwright starts after the live server and the test database and stops before they are torn
-down, so no other test ever sees the loop; only while a browser test runs is the check lifted,
-for its own ORM assertions. Nothing async touches the database: the live server's threads are
+Playwright starts after the live server and the test database and stops when the run leaves
+this package (pytest tears a package-scoped fixture down before the next test outside it, in
+whatever order the tests run), so no other test ever sees the loop; only while browser tests
+run is the check lifted, for their own ORM assertions. Nothing async touches the database: the live server's threads are
 plain threads, and the loop only talks to Chromium.
 """
 
@@ -35,23 +40,32 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture
-def chromium(live_server, monkeypatch):
+@pytest.fixture(scope="package")
+def chromium(live_server):
     if not CHROMIUM.exists():
         pytest.skip(
             f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
         )
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
         # While Playwright's loop is registered, asgiref's context-local `connections` hands the
-        # test body its own database connection; close it here, in that same context, or
+        # tests their own database connection; close it here, in that same context, or
         # PostgreSQL refuses to drop the test database at the end ("being accessed by other users").
         connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _close_leftover_contexts(request):
+    """A context a test opened on the shared browser (chromium.new_context) ends with the test."""
+    yield
+    if "chromium" in request.fixturenames:
+        for context in request.getfixturevalue("chromium").contexts:
+            context.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import tenant_controls
 from accounts.models import AuditEvent
+from billing import credit_changes
 from billing import services as billing
 from billing.models import LedgerEntry, PriceRule
 from generations import holds, staff_actions
@@ -32,7 +32,7 @@ def test_one_credit_form_submitted_twice_at_once_grants_once(tenant):
     sam = make_user("sam@example.org", is_staff=True)
 
     outcomes = _twice_at_once(
-        lambda: tenant_controls.change_credits(tenant, sam, "grant", 100, "Promo", request_key="form-1:1")
+        lambda: credit_changes.change_credits(tenant, sam, "grant", 100, "Promo", request_key="form-1:1")
     )
 
     assert sorted(outcome is None for outcome in outcomes) == [False, True]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from billing import services as billing
@@ -35,8 +36,8 @@ def test_suspending_refuses_new_work_but_running_jobs_finish(
     fake_providers.script(created("task-1"))
     run_queued()
 
-    tenant_action("suspend", funded)
-    tenant_action("suspend", funded)
+    tenant_action("suspend", funded, apply="1", reason="Chargeback under review")
+    tenant_action("suspend", funded, apply="1", reason="Chargeback under review")
 
     assert reload_tenant(funded).suspended is True
     response = api_client.post("/api/v1/generations", {"prompt": "A new idea"}, format="json")
@@ -55,10 +56,65 @@ def test_lifting_a_suspension_lets_work_in_again(tenant_action, funded, fake_pro
     funded.suspended = True
     funded.save()
 
-    tenant_action("unsuspend", funded)
+    tenant_action("unsuspend", funded, apply="1", reason="Chargeback resolved")
 
     assert api_client.post("/api/v1/generations", {"prompt": "A new idea"}, format="json").status_code == 201
-    assert audit_events("tenant.unsuspend", funded).count() == 1
+    [event] = audit_events("tenant.unsuspend", funded)
+    assert event.note == "Chargeback resolved"
+    assert reload_tenant(funded).suspension_reason == ""
+
+
+def test_suspending_first_asks_for_confirmation_and_changes_nothing(tenant_action, funded):
+    response = tenant_action("suspend", funded)
+
+    page = response.content.decode()
+    assert response.templates[0].name == "admin/accounts/tenant/suspension.html"
+    assert "Suspend teams" in page and f"({funded.slug})" in page
+    assert 'name="reason"' in page and "New generations are refused at once" in page
+    assert reload_tenant(funded).suspended is False
+    assert not audit_events().exists()
+
+
+@pytest.mark.parametrize(
+    "reason, error",
+    [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("Spam\x00", "Null characters are not allowed."),
+        ("x" * 501, "Ensure this value has at most 500 characters"),
+    ],
+)
+def test_a_suspension_needs_a_reason_in_words(tenant_action, funded, reason, error):
+    response = tenant_action("suspend", funded, apply="1", reason=reason)
+
+    assert error in response.content.decode()
+    assert response.templates[0].name == "admin/accounts/tenant/suspension.html"
+    assert reload_tenant(funded).suspended is False
+    assert not audit_events().exists()
+
+
+def test_the_reason_is_audited_and_shown_to_the_team(tenant_action, funded, alice, api_client):
+    tenant_action("suspend", funded, apply="1", reason="  Unpaid invoice INV-7; write to billing@  ")
+
+    [event] = audit_events("tenant.suspend", funded)
+    assert event.note == "Unpaid invoice INV-7; write to billing@"
+    client = Client()
+    client.force_login(alice)
+    dashboard = client.get("/").content.decode()
+    assert "This team is suspended" in dashboard and "Unpaid invoice INV-7; write to billing@" in dashboard
+    log = client.get(reverse("audit:log")).content.decode()
+    assert "Seedance support" in log and "Unpaid invoice INV-7" in log and "sam@example.org" not in log
+    refused = api_client.post("/api/v1/generations", {"prompt": "A new idea"}, format="json").json()
+    assert "Reason: Unpaid invoice INV-7; write to billing@." in refused["error"]["message"]
+
+
+def test_suspension_is_not_a_checkbox_on_the_tenant_form(staff_client, tenant):
+    url = reverse("admin:accounts_tenant_change", args=[tenant.pk])
+
+    staff_client.post(url, _tenant_form(tenant, suspended="on"))
+
+    assert reload_tenant(tenant).suspended is False
+    assert not audit_events("tenant.suspend").exists()
 
 
 def test_requiring_review_holds_the_next_jobs(tenant_action, create, funded):

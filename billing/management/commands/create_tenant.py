@@ -1,8 +1,12 @@
+"""A team with its owner and, optionally, starting credits. In billing, not accounts, because
+it grants credits (accounts imports nothing from billing)."""
+
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
 from accounts.models import Membership, Role, Tenant, User
+from billing.services import grant
 
 
 class Command(BaseCommand):
@@ -34,7 +38,5 @@ class Command(BaseCommand):
             tenant = Tenant.objects.create(name=name, slug=Tenant.unique_slug(name))
             Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
             if credits:
-                from billing.services import grant
-
                 grant(tenant, credits, actor=None, note="Initial credits (create_tenant)")
         self.stdout.write(tenant.slug)
