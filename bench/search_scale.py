@@ -56,9 +56,10 @@ def seed(rows: int) -> None:
         "callback_token": "'bench-' || g",
         "created_at": "now() - g * interval '1 second'",
         "prompt": (
-            f"CASE WHEN g % 10000 = 0 THEN '{RARE} ' ELSE '' END || "
-            "(SELECT string_agg(w[1 + floor(random() * array_length(w, 1))::int], ' ') "
-            "FROM generate_series(1, 6 + g % 7))"
+            f"CASE WHEN mod(g, 10000) = 0 THEN '{RARE} ' ELSE '' END || "
+            # `+ 0 * s` ties the aggregate to the inner series (else it would aggregate the outer query).
+            "(SELECT string_agg(w[1 + floor(random() * array_length(w, 1))::int + 0 * s], ' ') "
+            "FROM generate_series(1, 6 + mod(g, 7)) s)"
         ),
     }
     select = ", ".join(replaced.get(c, f"t.{c}") for c in columns)
