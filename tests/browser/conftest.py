@@ -13,8 +13,8 @@ long as Playwright is started, and Django then refuses every ORM call from that 
 Playwright starts after the live server and the test database and stops when the run leaves
 this package (pytest tears a package-scoped fixture down before the next test outside it, in
 whatever order the tests run), so no other test ever sees the loop; only while browser tests
-run is the check lifted, for their own ORM assertions. Nothing async touches the database: the live server's threads are
-plain threads, and the loop only talks to Chromium.
+run is the check lifted, for their own ORM assertions. Nothing async touches the database: the
+live server's threads are plain threads, and the loop only talks to Chromium.
 """
 
 from __future__ import annotations
@@ -48,15 +48,20 @@ def chromium(live_server):
         )
     from playwright.sync_api import sync_playwright
 
+    # The test database's connections, taken before Playwright's loop is registered (see below).
+    test_connections = {alias: connections[alias] for alias in connections}
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        # While the loop is registered, asgiref's context-local `connections` would hand the
+        # tests new connections of their own: without the data a serialized rollback restores
+        # after each test's flush, and (on PostgreSQL) left open when the run drops the test
+        # database. Hand them the test database's own connections instead, the ones the live
+        # server shares for an in-memory SQLite database.
+        for alias, connection in test_connections.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
-        # While Playwright's loop is registered, asgiref's context-local `connections` hands the
-        # tests their own database connection; close it here, in that same context, or
-        # PostgreSQL refuses to drop the test database at the end ("being accessed by other users").
-        connections.close_all()
 
 
 @pytest.fixture(autouse=True)
