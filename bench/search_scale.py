@@ -1,5 +1,5 @@
 """Benchmark: prompt search ("every word, any order") on a large table, with and without the
-trigram index (migration generations 0010_prompt_trigram_index), on PostgreSQL.
+trigram index (migration generations 0011_prompt_trigram_index), on PostgreSQL.
 
 Seeds `rows` generations with prompts of 6 to 12 words from a 300-word vocabulary (each word in
 about 3 % of rows) plus a rare word in 1 row of 10 000, then runs the admin's search queries

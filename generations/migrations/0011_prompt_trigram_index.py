@@ -36,7 +36,7 @@ def drop_index(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("generations", "0009_fill_mirror_state")]
+    dependencies = [("generations", "0010_poll_learning")]
 
     operations = [
         migrations.RunPython(create_index, drop_index, elidable=False),
