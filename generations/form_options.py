@@ -196,7 +196,9 @@ def summaries(table: dict[str, dict[str, str]], provider: str) -> dict[str, str]
         who = (
             "No enabled provider offers" if provider in routing.MODES else f"{name(provider)} does not offer"
         )
-        if field == "duration":
+        if field == "service_tier" and set(reasons) == set(SERVICE_TIERS) and provider not in routing.MODES:
+            out[field] = f"{name(provider)} has no service tiers: leave it at the provider's default."
+        elif field == "duration":
             seconds = [k for k in reasons if k != str(AUTO_DURATION)]
             parts = ["auto duration"] if str(AUTO_DURATION) in reasons else []
             if seconds:

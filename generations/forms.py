@@ -110,10 +110,10 @@ class GenerationForm(forms.Form):
         help_text="Optional; the same seed repeats a result.",
     )
     first_frame = forms.FileField(
-        label="First frame", required=False, widget=forms.FileInput(attrs={"accept": "image/*"})
+        label="Image file", required=False, widget=forms.FileInput(attrs={"accept": "image/*"})
     )
     last_frame = forms.FileField(
-        label="Last frame", required=False, widget=forms.FileInput(attrs={"accept": "image/*"})
+        label="Image file", required=False, widget=forms.FileInput(attrs={"accept": "image/*"})
     )
     # The kept uploads (file_... ids), and "remove it" boxes next to their previews.
     first_frame_file = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -121,13 +121,13 @@ class GenerationForm(forms.Form):
     first_frame_clear = forms.BooleanField(label="Remove this first frame", required=False)
     last_frame_clear = forms.BooleanField(label="Remove this last frame", required=False)
     first_frame_url = forms.CharField(
-        label="Or a first frame URL",
+        label="Or an image URL",
         required=False,
         strip=True,
         widget=forms.URLInput(attrs={"placeholder": "https://…", "inputmode": "url"}),
     )
     last_frame_url = forms.CharField(
-        label="Or a last frame URL",
+        label="Or an image URL",
         required=False,
         strip=True,
         widget=forms.URLInput(attrs={"placeholder": "https://…", "inputmode": "url"}),

@@ -40,7 +40,8 @@ def test_pick_provider_see_options_and_price_add_frames_and_submit(
     chromium, live_server, studio, tmp_path, width
 ):
     context = chromium.new_context(base_url=live_server.url, viewport={"width": width, "height": 844})
-    context.set_default_timeout(10_000)
+    # Generous: a loaded CI machine can take seconds for a first page (no timing is asserted).
+    context.set_default_timeout(30_000)
     tab = context.new_page()
     try:
         tab.goto("/accounts/login/")
