@@ -228,6 +228,8 @@ def upload(request, role: str):
 @tenant_required("create")
 def preview(request, file_id: str):
     """The thumbnail of one of the team's uploads; another team's is a 404."""
+    if not files.FILE_ID.fullmatch(file_id):
+        raise Http404("No such file.")  # checked for form before any query (NUL bytes, length)
     image = get_object_or_404(
         UploadedImage.objects.for_tenant(request.tenant), pk=file_id, source=UploadedImage.Source.UPLOAD
     )

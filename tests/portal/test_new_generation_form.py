@@ -193,3 +193,14 @@ def test_duplicate_as_new_keeps_the_frames_and_takes_overrides_from_the_query(as
     )
     assert f'value="{url}"' in page
     assert 'value="42"' not in page  # "new seed": the query's empty seed wins
+
+
+@pytest.mark.parametrize("file_id", ["file_%00", "x" * 300, "file_0123456789abcdefghjkmnpqrs"])
+def test_a_malformed_or_unknown_preview_id_is_a_404(as_bob, tenant, file_id):
+    assert as_bob.get(f"/generations/new/files/{file_id}/").status_code == 404
+
+
+def test_the_frame_upload_refuses_a_missing_file_and_an_unknown_role(as_bob, tenant):
+    assert as_bob.post("/generations/new/frames/first_frame/").status_code == 422
+    assert as_bob.post("/generations/new/frames/poster/").status_code == 404
+    assert not UploadedImage.objects.exists()
