@@ -127,6 +127,7 @@ def owner_pages(studio) -> dict[str, tuple[str, str]]:
         "keys": ("/keys/", "API keys"),
         "team": ("/team/", "Team"),
         "billing": ("/billing/", "Billing"),
+        "usage": ("/billing/usage/", "Usage"),
         "webhooks": ("/webhooks/", "Webhooks"),
         "delivery": (f"/webhooks/deliveries/{studio.webhook_deliveries.get(state='failed').pk}/", "Delivery"),
         "audit": ("/audit/", "Audit log"),
