@@ -8,7 +8,9 @@ No web worker streams a video:
   `X-Accel-Redirect: <prefix><file name>`: nginx sends the file (deploy/nginx.conf);
 - otherwise (development) Django streams the file itself.
 
-Each counts against the tenant's download limit (DOWNLOAD_THROTTLE_TENANT), not the API's.
+Each counts against the tenant's download limit (DOWNLOAD_THROTTLE_TENANT), not the API's,
+except posters (small stills the gallery shows by the dozen): those the browser may keep for
+`max_age` seconds instead, less than the presigned URL lives.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from django.utils.http import content_disposition_header
 from generations.result_storage import is_s3
 
 
-def respond(file, content_type: str, filename: str, *, as_attachment: bool) -> HttpResponse:
-    """The answer that gets the tenant their file (see the module docstring)."""
+def respond(
+    file, content_type: str, filename: str, *, as_attachment: bool, max_age: int | None = None
+) -> HttpResponse:
+    """The answer that gets the tenant their file (see the module docstring). With `max_age`
+    the member's browser may reuse it that long (never a shared cache); otherwise never."""
     storage = file.storage
     disposition = content_disposition_header(as_attachment, filename)
     if is_s3(storage):
@@ -40,9 +45,16 @@ def respond(file, content_type: str, filename: str, *, as_attachment: bool) -> H
         )
         response["Content-Disposition"] = disposition
     else:
-        return FileResponse(
+        response = FileResponse(
             file.open("rb"), content_type=content_type, as_attachment=as_attachment, filename=filename
         )
-    # The signed URL is the tenant's alone: never cached by a proxy.
-    response["Cache-Control"] = "private, no-store"
+        if max_age:
+            response["Cache-Control"] = f"private, max-age={max_age}"
+        return response
+    # The signed URL is the tenant's alone: never cached by a proxy, and by the browser only
+    # while it is still valid.
+    if max_age:
+        response["Cache-Control"] = f"private, max-age={min(max_age, settings.AWS_QUERYSTRING_EXPIRE // 2)}"
+    else:
+        response["Cache-Control"] = "private, no-store"
     return response

@@ -6,7 +6,9 @@ does what follows it:
 
 - into `finishing`: copy the result (generations.results.mirror), which then moves the
   generation to `succeeded` or `failed`; a transient failure leaves the change unprocessed
-  with its lease set to the time of the next attempt;
+  with its lease set to the time of the next attempt. Once the job has succeeded, a poster
+  frame is made from our copy (generations.posters; best effort, after the success is
+  committed, so it never holds the job back);
 - every other change: the customer's webhook deliveries and Kie-compatible callbacks
   (generations.webhooks.outbox), written in the transaction that marks the change processed,
   so each change is turned into deliveries exactly once.
@@ -27,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from generations import results
+from generations import posters, results
 from generations.lifecycle import enqueue_change
 from generations.models import FINISHING, GenerationChange
 from generations.webhooks import outbox
@@ -85,6 +87,7 @@ def _follow_up(change: GenerationChange) -> str:
             # Not processed: the lease now says when the next attempt is due (sweep()).
             GenerationChange.objects.filter(pk=change.pk).update(claimed_until=timezone.now() + retry_in)
             return "retrying"
+        posters.make_poster(change.generation_id)  # never raises; no poster is only logged
         GenerationChange.objects.filter(pk=change.pk).update(processed_at=timezone.now())
         return "mirrored"
     with transaction.atomic():

@@ -133,6 +133,9 @@ class Generation(models.Model):
     last_frame_url = models.URLField(max_length=2000, blank=True, default="")
     video_file = models.FileField(upload_to="results/%Y/%m/", blank=True, default="")  # our mirror
     last_frame_file = models.FileField(upload_to="results/%Y/%m/", blank=True, default="")
+    # A still of our copy of the video (generations.posters), made when the provider gives no
+    # image of its own (last_frame_file); the gallery's thumbnail and the player's poster.
+    poster_file = models.FileField(upload_to="results/%Y/%m/", blank=True, default="")
     actual_duration = models.IntegerField(null=True, blank=True)
     # The copy of the result (generations.results). Success waits for it: a generation is
     # `succeeded` only once mirror_state is "copied".
@@ -220,6 +223,11 @@ class Generation(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def poster(self):
+        """The still shown for the video: ours, else the provider's last frame ("" when none)."""
+        return self.poster_file or self.last_frame_file
 
     @property
     def stage(self) -> str:

@@ -43,8 +43,10 @@ from seedance_site.errors import DomainError
 log = logging.getLogger("generations.results")
 
 CHUNK_BYTES = 64 * 1024
-KINDS = ("video", "last_frame")
-FIELDS = {"video": "video_file", "last_frame": "last_frame_file"}
+# "poster" is served only (generations.posters makes it): our still, else the last frame.
+KINDS = ("video", "last_frame", "poster")
+FIELDS = {"video": "video_file", "last_frame": "last_frame_file", "poster": "poster_file"}
+SUFFIXES = {"video": "", "last_frame": "-last-frame", "poster": "-poster"}
 SOURCE_FIELDS = {"video": "video_url", "last_frame": "last_frame_url"}
 # Declared content types we accept, each with the extension it is stored under.
 CONTENT_TYPES = {
@@ -233,7 +235,7 @@ def purge_expired_results() -> str:
     now = timezone.now()
     deleted = 0
     expired = Generation.objects.filter(tenant__retention_days__isnull=False).filter(
-        ~Q(video_file="") | ~Q(last_frame_file="")
+        ~Q(video_file="") | ~Q(last_frame_file="") | ~Q(poster_file="")
     )
     for generation in expired.select_related("tenant").iterator():
         if generation.finished_at and generation.finished_at > now - timedelta(
@@ -246,7 +248,7 @@ def purge_expired_results() -> str:
                 file.storage.delete(file.name)
                 deleted += 1
         Generation.objects.filter(pk=generation.pk).update(
-            video_file="", last_frame_file="", files_purged_at=now
+            video_file="", last_frame_file="", poster_file="", files_purged_at=now
         )
         _record(
             generation,
@@ -279,7 +281,7 @@ def open_result(tenant, generation_id: str, kind: str):
         raise ResultNotFound("Not found.")
     if generation.hidden_at is not None:
         raise ResultNotFound("This result was hidden by moderation.", details={"reason": "hidden"})
-    file = getattr(generation, FIELDS[kind])
+    file = generation.poster if kind == "poster" else getattr(generation, FIELDS[kind])
     if not file:
         label = kind.replace("_", " ")
         if generation.files_purged_at is not None:
@@ -291,5 +293,4 @@ def open_result(tenant, generation_id: str, kind: str):
         raise ResultNotFound(f"The {label} could not be copied from the provider; see the timeline.")
     extension = file.name.rsplit(".", 1)[-1]
     content_type = mimetypes.guess_type(f"x.{extension}")[0] or "application/octet-stream"
-    suffix = "" if kind == "video" else "-last-frame"
-    return file, content_type, f"{generation.pk}{suffix}.{extension}"
+    return file, content_type, f"{generation.pk}{SUFFIXES[kind]}.{extension}"

@@ -22,4 +22,6 @@ urlpatterns = [
         {"kind": "last_frame"},
         name="last-frame",
     ),
+    # The still shown for the video (generations.posters): ours, else the provider's last frame.
+    path("results/<genid:generation_id>/poster", views.result_file, {"kind": "poster"}, name="poster"),
 ]

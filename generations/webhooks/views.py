@@ -142,6 +142,9 @@ def _pretty(text: str) -> str:
         return text
 
 
+POSTER_MAX_AGE = 300
+
+
 @tenant_required("view")
 def result_file(request, generation_id: str, kind: str):
     """Our copy of a result for members of the current team; ?download=1 saves it as a file."""
@@ -149,11 +152,18 @@ def result_file(request, generation_id: str, kind: str):
         file, content_type, filename = results.open_result(request.tenant, generation_id, kind)
     except DomainError as exc:
         raise Http404(exc.message) from None
-    wait = download_wait(request.tenant.pk)
+    # Posters are small stills the gallery shows by the dozen: cached a while, not counted.
+    wait = None if kind == "poster" else download_wait(request.tenant.pk)
     if wait is not None:
         response = HttpResponse(
             f"Too many downloads; try again in {wait} s.\n", status=429, content_type="text/plain"
         )
         response["Retry-After"] = str(wait)
         return response
-    return downloads.respond(file, content_type, filename, as_attachment=request.GET.get("download") == "1")
+    return downloads.respond(
+        file,
+        content_type,
+        filename,
+        as_attachment=request.GET.get("download") == "1",
+        max_age=POSTER_MAX_AGE if kind == "poster" else None,
+    )

@@ -385,7 +385,9 @@ def test_history_shows_a_thumbnail_once_the_last_frame_is_copied(as_bob, tenant)
     make_generation(tenant, status=Status.RUNNING, prompt="still running")
     page = as_bob.get("/generations/").content.decode()
     assert page.count('class="thumb"') == 1
-    assert f'src="/results/{with_frame.id}/last-frame"' in page
+    # The provider's last frame is the job's poster (generations.posters).
+    assert f'src="/results/{with_frame.id}/poster"' in page
+    assert as_bob.get(f"/results/{with_frame.id}/poster")["Content-Type"] == "image/png"
 
 
 def test_a_failed_job_shows_its_error_and_no_empty_player(as_bob, tenant):
