@@ -58,6 +58,9 @@ class SignupForm(AllauthSignupForm):
     def clean_email(self):
         return super().clean_email().strip().lower()
 
+    def clean_team_name(self):
+        return validators.check_name(self.cleaned_data.get("team_name", "").strip())
+
     @transaction.atomic
     def save(self, request) -> User:
         return super().save(request)
@@ -98,7 +101,7 @@ class TeamForm(forms.Form):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("Give the team a name.")
-        return name
+        return validators.check_name(name)
 
 
 class ApiKeyForm(forms.Form):
@@ -117,6 +120,9 @@ class ApiKeyForm(forms.Form):
         min_value=1,
         help_text="Optional. Generations that would take this key past the cap this month are refused.",
     )
+
+    def clean_name(self):
+        return validators.check_name(self.cleaned_data["name"])
 
     def clean_expires_on(self):
         day = self.cleaned_data["expires_on"]

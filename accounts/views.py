@@ -29,6 +29,7 @@ from accounts.forms import (
 )
 from accounts.middleware import switch_tenant as set_session_tenant
 from accounts.models import ApiKey, Invitation, Membership, Tenant
+from seedance_site import validators
 
 # --- Sign up, teams, switcher -----------------------------------------------------------------
 
@@ -52,6 +53,11 @@ class SignupView(allauth_views.SignupView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "invitation": self.invitation}
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 422  # refused, as every other portal form says it
+        return response
+
 
 @login_required
 def new_team(request):
@@ -61,17 +67,14 @@ def new_team(request):
         set_session_tenant(request, tenant.id)
         messages.success(request, f"Created {tenant.name}. You are its owner.")
         return redirect("generations:dashboard")
-    return render(request, "accounts/new_team.html", {"form": form})
+    return render(request, "accounts/new_team.html", {"form": form}, status=422 if form.errors else 200)
 
 
 @login_required
 @require_POST
 def switch_tenant(request):
-    try:
-        tenant_id = int(request.POST.get("tenant", ""))
-    except ValueError:
-        tenant_id = 0
-    if not set_session_tenant(request, tenant_id):
+    tenant_id = request.POST.get("tenant", "")
+    if not validators.is_row_id(tenant_id) or not set_session_tenant(request, int(tenant_id)):
         raise Http404("No such team.")
     target = request.POST.get("next") or request.headers.get("Referer") or "/"
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -270,7 +273,7 @@ def invitation(request, token: str):
 
 
 def _open_invitation(token: str | None) -> Invitation | None:
-    if not token:
+    if not validators.is_token(token):
         return None
     invitation = Invitation.objects.select_related("tenant").filter(token=token).first()
     return invitation if invitation and invitation.is_open else None

@@ -127,6 +127,8 @@ def _hosted_prefix() -> str:
 def tenant_file(tenant: Tenant, value: str) -> UploadedImage | None:
     """The tenant's live file that `value` names (its id, or a URL we answered for it), else None."""
     if value.startswith(FILE_ID_PREFIX):
+        if not FILE_ID.fullmatch(value):
+            return None  # checked for form before any query (a NUL byte is a database error)
         return (
             UploadedImage.objects.for_tenant(tenant).filter(pk=value, expires_at__gt=timezone.now()).first()
         )

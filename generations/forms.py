@@ -36,6 +36,7 @@ from generations.spec import (
     SERVICE_TIERS,
     GenerationSpec,
 )
+from seedance_site import validators
 
 DURATION_CHOICES = [(AUTO_DURATION, "Auto (model chooses)")] + [
     (s, f"{s} seconds") for s in range(MIN_DURATION, LONGEST_DURATION + 1)
@@ -145,6 +146,9 @@ class GenerationForm(forms.Form):
         for name, field in self.fields.items():
             if isinstance(field.widget, OptionSelect) and name != "provider":
                 field.widget.unavailable = self.unavailable.get(name, {})
+        for name in ("first_frame_url", "last_frame_url"):
+            # The image check refuses a NUL byte itself, in the API's words.
+            self.fields[name].validators = []
         self._kept_from_data()
         self._describe_and_disable()
 
@@ -366,6 +370,14 @@ class HistoryFilterForm(forms.Form):
         ]
         members = User.objects.filter(memberships__tenant=tenant).order_by("email").values_list("id", "email")
         self.fields["created_by"].choices = [("", "Anyone"), *members]
+
+    def clean_created_after(self):
+        day = self.cleaned_data["created_after"]
+        return day if day is None else validators.check_day(day)
+
+    def clean_created_before(self):
+        day = self.cleaned_data["created_before"]
+        return day if day is None else validators.check_day(day)
 
     def filter(self, queryset):
         """Apply the valid filters to `queryset`; invalid ones are shown as errors and ignored."""

@@ -6,6 +6,8 @@
 - URLs we will contact (callback_url, callBackUrl, webhook URLs, image URLs): http(s), at most
   2000 characters, no spaces or control characters, and a host the outbound guard accepts
   (generations.outbound: no loopback, private, link-local or metadata addresses);
+- names (teams, API keys): one line of text with no control characters and no text-direction
+  overrides (a NUL byte, a line break or an escape; U+202E that shows a name backwards);
 - credit amounts: whole numbers from 1 to MAX_CREDITS (far below the 64-bit columns' limit, so
   sums of them cannot overflow either); calendar days: DAY_MIN..DAY_MAX;
 - request bodies: at most REQUEST_MAX_BODY_BYTES (settings; a JSON 413 past it), JSON nested at
@@ -17,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import unicodedata
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -119,6 +122,23 @@ def _is_address(host: str) -> bool:
     except ValueError:
         return host.lower() == "localhost"
     return True
+
+
+# --- Names ----------------------------------------------------------------------------------------
+
+# Bidirectional embeddings, overrides and isolates: they make a name read differently from
+# what it is (a key "cod.exe" shown as "exe.doc"). Other format characters (emoji joiners) pass.
+_DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_name(value: str) -> str:
+    """A one-line name shown to people (a team, an API key): no control characters."""
+    if any(unicodedata.category(ch) == "Cc" or ch in _DIRECTION_CONTROLS for ch in value):
+        raise ValidationError(
+            "A name may not contain control characters (line breaks, tabs, NUL bytes) or "
+            "text-direction overrides."
+        )
+    return value
 
 
 # --- Amounts and days -----------------------------------------------------------------------------

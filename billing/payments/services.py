@@ -33,6 +33,7 @@ from billing import services as billing
 from billing.models import LedgerEntry
 from billing.payments import stripe_api
 from billing.payments.models import CreditPack, Payment, PaymentProfile, format_money
+from seedance_site import validators
 from seedance_site.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,11 @@ class Offer:
 
 
 def offer_for_pack(pack_id) -> Offer:
-    pack = CreditPack.objects.on_sale().filter(pk=pack_id).first() if str(pack_id).isdigit() else None
+    pack = (
+        CreditPack.objects.on_sale().filter(pk=int(pack_id)).first()
+        if validators.is_row_id(pack_id)
+        else None
+    )
     if pack is None:
         raise PaymentError(
             "pack: choose one of the packs on offer.", details={"pack": "unknown or not on sale"}

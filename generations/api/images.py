@@ -28,6 +28,7 @@ from seedance_site import validators
 register_heif_opener()  # lets Pillow read (and convert) HEIC/HEIF
 
 MAX_BYTES = 10 * 1024 * 1024
+TOO_LARGE = f"images may be at most {MAX_BYTES // (1024 * 1024)} MB."
 MIN_SIDE, MAX_SIDE = 300, 6000
 MIN_RATIO, MAX_RATIO = 0.4, 2.5
 TYPES = ("jpeg", "png", "webp", "bmp", "tiff", "gif", "heic", "heif")
@@ -82,7 +83,7 @@ def decode_data_uri(value: str) -> tuple[bytes, str]:
     encoded = match["data"]
     # Reject before decoding: base64 grows data by 4/3.
     if len(encoded) > MAX_BYTES * 4 // 3 + 4:
-        raise ImageProblem(f"images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
+        raise ImageProblem(TOO_LARGE)
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
@@ -96,7 +97,7 @@ def decode_data_uri(value: str) -> tuple[bytes, str]:
 def check_image_bytes(data: bytes) -> str:
     """The type of an image (data: URI payload, upload), checked against the limits; or ImageProblem."""
     if len(data) > MAX_BYTES:
-        raise ImageProblem(f"images may be at most {MAX_BYTES // (1024 * 1024)} MB.")
+        raise ImageProblem(TOO_LARGE)
     actual = sniff_type(data)
     if actual is None:
         raise ImageProblem(f"the data is not a {'/'.join(TYPES)} image.")

@@ -33,7 +33,7 @@ class EndpointForm(forms.Form):
     enabled = forms.BooleanField(required=False, initial=True)
 
 
-def _page(request, form=None, secret: str | None = None):
+def _page(request, form=None, secret: str | None = None, status: int = 200):
     endpoint = WebhookEndpoint.objects.filter(tenant=request.tenant).first()
     if form is None:
         initial = {"url": "", "events": default_events(), "enabled": True}
@@ -57,6 +57,7 @@ def _page(request, form=None, secret: str | None = None):
             "states": WebhookDelivery.State,
             "state": state,
         },
+        status=status,
     )
     if secret:
         add_never_cache_headers(response)  # the signing secret is on the page
@@ -69,7 +70,7 @@ def webhooks_page(request):
         return _page(request)
     form = EndpointForm(request.POST)
     if not form.is_valid():
-        return _page(request, form)
+        return _page(request, form, status=422)
     try:
         endpoint, secret_is_new = services.configure(
             request.tenant,
@@ -80,7 +81,7 @@ def webhooks_page(request):
     except services.InvalidWebhook as exc:
         for field, message in exc.details.items():
             form.add_error(field if field in form.fields else None, message)
-        return _page(request, form)
+        return _page(request, form, status=422)
     messages.success(request, "Webhook endpoint saved.")
     return _page(request, secret=endpoint.secret if secret_is_new else None)
 
