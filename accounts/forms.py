@@ -221,7 +221,7 @@ class RoleForm(forms.Form):
             if role != Role.OWNER:
                 _check_keeps_an_owner(self.target)
         except forms.ValidationError as error:
-            self.add_error("role", error)
+            self.add_error(None, error)  # a team rule, not a wrong value in the field
             return False
         self.target.role = role
         self.target.save(update_fields=["role"])

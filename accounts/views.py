@@ -291,7 +291,10 @@ def _send_invitation_email(request, invitation: Invitation) -> None:
 
 
 def _first_error(form) -> str:
-    for errors in form.errors.values():
+    """The form's first error for a message box, after the field's label when it has one."""
+    for field, errors in form.errors.items():
+        if field in form.fields:
+            return f"{form.fields[field].label or field.capitalize()}: {errors[0]}"
         return str(errors[0])
     return "That change is not allowed."
 

@@ -246,6 +246,19 @@ def test_team_rename_refuses(as_alice, value):
     post_refused(as_alice, "/team/rename/", {"name": value}, "name")
 
 
+@pytest.mark.parametrize(
+    "path,data,label",
+    [
+        ("/team/rename/", {"name": "a\x1bb"}, "Team name: "),
+        ("/billing/auto-recharge/", {"recharge_below": "1e30", "recharges_per_day": "3"}, "When available"),
+        ("/billing/buy/", {"credits": str(10**30)}, "Credits: "),
+    ],
+)
+def test_a_refusal_in_the_message_box_names_the_field(as_alice, pack, profile, path, data, label):
+    response = as_alice.post(path, data)
+    assert next(str(m) for m in get_messages(response.wsgi_request)).startswith(label)
+
+
 @pytest.mark.parametrize("value", [*TEXT.values(), ""], ids=[*TEXT, "empty"])
 def test_new_team_refuses(as_alice, value):
     post_refused(as_alice, "/accounts/teams/new/", {"name": value}, "name")
