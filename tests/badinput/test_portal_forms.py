@@ -9,6 +9,7 @@ docs/portal.md ("Bad input") says which.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -200,6 +201,19 @@ def test_the_price_quote_answers_any_input_without_a_server_error(as_alice, fiel
     response = as_alice.get("/generations/new/quote/", {**GENERATION, field: value})
     assert response.status_code == 200
     assert_unchanged(before)
+
+
+@pytest.mark.parametrize("role", ["\x00", "x" * 300, "../first_frame", "first_frame_url"])
+def test_a_frame_upload_for_an_unknown_role_is_a_404(as_alice, role):
+    before = snapshot()
+    response = as_alice.post(f"/generations/new/frames/{role}/", {"file": io.BytesIO(b"abc")})
+    assert response.status_code == 404
+    assert_unchanged(before)
+
+
+@pytest.mark.parametrize("data", [{}, {"file": "not a file"}, {"file": ["a", "b"]}])
+def test_a_frame_upload_without_an_image_is_refused(as_alice, data):
+    post_refused(as_alice, "/generations/new/frames/first_frame/", data, None)
 
 
 # --- API keys ------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ SWEEP = [
     ("team/invitations/<rowid:invitation_id>/cancel/", "post", "portal", "/team/invitations/{invitation}/cancel/", {}),
     ("team/members/<rowid:membership_id>/role/", "post", "portal", "/team/members/{member}/role/", {"role": "viewer"}),
     ("team/members/<rowid:membership_id>/remove/", "post", "portal", "/team/members/{member}/remove/", {}),
+    ("generations/new/files/<str:file_id>/", "get", "portal", "/generations/new/files/{file}/", {}),
     ("billing/payments/<int:pk>/", "get", "portal", "/billing/payments/{payment}/", {}),
     ("webhooks/deliveries/<rowid:delivery_id>/", "get", "portal", "/webhooks/deliveries/{delivery}/", {}),
     ("webhooks/deliveries/<rowid:delivery_id>/redeliver/", "post", "portal",
@@ -60,6 +61,7 @@ NOT_TENANT_IDS = {
     "files/<str:token>": "a signed, expiring token that providers fetch without logging in",
     "callbacks/<slug:provider>/<token:token>/": "a provider's callback, its token is the credential",
     "accounts/invitations/<token:token>/": "a secret link for one email address (tests/portal/test_team.py)",
+    "generations/new/frames/<str:role>/": "a frame's role (first_frame, last_frame); it stores a new upload",
 }
 
 
