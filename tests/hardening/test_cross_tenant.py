@@ -34,6 +34,7 @@ SWEEP = [
     ("generations/<genid:generation_id>/live/", "get", "portal", "/generations/{gen}/live/", {}),
     ("generations/<genid:generation_id>/row/", "get", "portal", "/generations/{gen}/row/", {}),
     ("generations/<genid:generation_id>/rerun/", "post", "portal", "/generations/{gen}/rerun/", {}),
+    ("generations/<genid:generation_id>/rerun/new-seed/", "post", "portal", "/generations/{gen}/rerun/new-seed/", {}),
     ("generations/<genid:generation_id>/inputs/<int:index>", "get", "portal", "/generations/{gen}/inputs/0", {}),
     ("results/<genid:generation_id>/poster", "get", "portal", "/results/{gen}/poster", {}),
     ("generations/<genid:generation_id>/cancel/", "post", "portal", "/generations/{running}/cancel/", {}),
