@@ -6,6 +6,7 @@ test_every_url_with_an_id_is_swept."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -94,7 +95,10 @@ def test_every_url_with_an_id_is_swept():
 def rows(tenant, alice, bob):
     """One of everything in alice's team, by placeholder."""
     fund(tenant, 1000)
-    generation = make_generation(tenant, status="succeeded", video_url="https://cdn.provider.example/v.mp4")
+    first_frame = "data:image/png;base64," + base64.b64encode(png_bytes(640, 360)).decode()
+    generation = make_generation(
+        tenant, status="succeeded", video_url="https://cdn.provider.example/v.mp4", first_frame=first_frame
+    )
     generation.video_file.save(f"{generation.pk}.mp4", ContentFile(VIDEO))
     generation.last_frame_file.save(f"{generation.pk}-last-frame.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
     running = make_generation(tenant, hold=20, status="running")
