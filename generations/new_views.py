@@ -21,7 +21,7 @@ from billing.errors import InsufficientCredits, PriceNotConfigured
 from generations import batches, files, form_options, pricing, routing, snippets
 from generations.api.images import ImageProblem
 from generations.file_views import CONTENT_TYPES
-from generations.forms import FRAMES, GenerationForm, loose_spec
+from generations.forms import FRAMES, MAX_BATCH, GenerationForm, loose_spec
 from generations.models import Generation, UploadedImage
 from generations.spec import SpecError
 from generations.views import _code
@@ -123,13 +123,9 @@ def _context(request, form: GenerationForm) -> dict:
     checked = getattr(form, "cleaned_data", {})
     frames = {f"{r}_url": checked.get(f"{r}_url") or "" for r in FRAMES} if form.is_bound else None
     return {
-        "form": form,
-        "quote": quote_for(request, values),
+        **_live_parts(request, form, values, frames),
         "insufficient": getattr(form, "insufficient", None),
-        "code": _code(request, snippets.body_of_form(values, frames)),
-        "cards": form_options.cards(_priced_spec(values)),
         "examples": EXAMPLE_PROMPTS,
-        "reasons": _reasons(form),
         "errors": {name: form.errors.get(name, []) for name in LIVE_FIELDS} if form.is_bound else {},
     }
 
@@ -145,13 +141,8 @@ def quote(request):
     errors = {name: form.errors.get(name, []) for name in LIVE_FIELDS}
     if not (data.get("prompt") or "").strip():
         errors["prompt"] = []  # nothing typed yet is not an error yet
-    values = form.current()
     context = {
-        "form": form,
-        "quote": quote_for(request, values),
-        "code": _code(request, snippets.body_of_form(values)),
-        "cards": form_options.cards(_priced_spec(values)),
-        "reasons": _reasons(form),
+        **_live_parts(request, form, form.current()),
         "errors": errors,
         "unavailable_json": json.dumps(form.unavailable),
         "live_fields": LIVE_FIELDS,
@@ -160,12 +151,16 @@ def quote(request):
     return render(request, "generations/_quote.html", {**context, "code_oob": True})
 
 
-def _reasons(form: GenerationForm) -> dict[str, str]:
-    return form_options.summaries(form.unavailable, form.current().get("provider") or "auto")
-
-
-def _priced_spec(values: dict):
-    return loose_spec(values)
+def _live_parts(request, form: GenerationForm, values: dict, frames: dict | None = None) -> dict:
+    """What the page and its live check both show for the form's values: the price, the copy-as-code
+    snippets, the provider cards and the reasons under fields."""
+    return {
+        "form": form,
+        "quote": quote_for(request, values),
+        "code": _code(request, snippets.body_of_form(values, frames)),
+        "cards": form_options.cards(loose_spec(values)),
+        "reasons": form_options.summaries(form.unavailable, values.get("provider") or "auto"),
+    }
 
 
 def quote_for(request, values: dict) -> dict:
@@ -173,7 +168,7 @@ def quote_for(request, values: dict) -> dict:
     provider = values.get("provider") or routing.AUTO
     spec = loose_spec(values)
     try:
-        count = max(1, min(int(values.get("count") or 1), 4))
+        count = max(1, min(int(values.get("count") or 1), MAX_BATCH))
     except (TypeError, ValueError):
         count = 1
     try:
