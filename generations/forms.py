@@ -33,6 +33,8 @@ from generations.spec import (
     PROMPT_MAX,
     PROMPT_MIN,
     RESOLUTIONS,
+    SEED_MAX,
+    SEED_MIN,
     SERVICE_TIERS,
     GenerationSpec,
 )
@@ -106,8 +108,8 @@ class GenerationForm(forms.Form):
     watermark = forms.BooleanField(label="Watermark", required=False)
     seed = forms.IntegerField(
         required=False,
-        min_value=-1,
-        max_value=2**32 - 1,
+        min_value=SEED_MIN,
+        max_value=SEED_MAX,
         help_text="Optional; the same seed repeats a result.",
     )
     first_frame = forms.FileField(

@@ -19,16 +19,14 @@ from accounts.decorators import tenant_required
 from billing.errors import InsufficientCredits
 from generations import services
 from generations.models import Generation
-from generations.spec import GenerationSpec, SpecError
+from generations.spec import SEED_MAX, GenerationSpec, SpecError
 from seedance_site.errors import DomainError
-
-SEED_LIMIT = 2**32  # seeds are 0 .. 4294967295 (generations.spec)
 
 
 def fresh_seed(old: int | None) -> int:
     """A random seed, never the one the job ran with."""
     while True:
-        seed = secrets.randbelow(SEED_LIMIT)
+        seed = secrets.randbelow(SEED_MAX + 1)
         if seed != old:
             return seed
 

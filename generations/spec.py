@@ -24,6 +24,8 @@ MODELS = (DEFAULT_MODEL, SEEDANCE_2)
 MODEL_DURATIONS = {DEFAULT_MODEL: (4, 12), SEEDANCE_2: (4, 15)}
 MIN_DURATION, MAX_DURATION = MODEL_DURATIONS[DEFAULT_MODEL]
 LONGEST_DURATION = max(high for _low, high in MODEL_DURATIONS.values())
+# Seeds: -1 (random, as providers take it) or 0 .. 2**32 - 1.
+SEED_MIN, SEED_MAX = -1, 2**32 - 1
 
 # Processing tiers where a provider has them ("flex": slower, cheaper). None: the provider's own.
 SERVICE_TIERS = ("default", "flex")
@@ -115,7 +117,7 @@ class GenerationSpec:
                 errors["reference_images"] = "cannot be combined with first_frame or last_frame."
             elif len(self.reference_images) > MAX_REFERENCE_IMAGES:
                 errors["reference_images"] = f"at most {MAX_REFERENCE_IMAGES} images."
-        if self.seed is not None and not -1 <= self.seed <= 2**32 - 1:
+        if self.seed is not None and not SEED_MIN <= self.seed <= SEED_MAX:
             errors["seed"] = "must be between -1 and 4294967295."
         if errors:
             raise SpecError(errors)

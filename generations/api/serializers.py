@@ -30,13 +30,14 @@ from generations.spec import (
     PROMPT_MAX,
     PROMPT_MIN,
     RESOLUTIONS,
+    SEED_MAX,
+    SEED_MIN,
     SERVICE_TIERS,
     GenerationSpec,
 )
 from seedance_site import validators
 
 DURATIONS = (AUTO_DURATION, *range(MIN_DURATION, LONGEST_DURATION + 1))
-SEED_MIN, SEED_MAX = -1, 2**32 - 1
 
 
 # --- Strict fields ------------------------------------------------------------------------------
