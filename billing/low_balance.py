@@ -12,7 +12,8 @@ commits, `check()` compares the available credits with the threshold:
 - anything else: nothing (one SELECT).
 
 So a run of jobs below the threshold sends one email, a top-up re-arms it, and the next crossing
-sends one more.
+sends one more. A hold, every create's hot path, watches only on a team that has a threshold
+(billing.reserve), so a create for a team without one sends no SELECT after commit.
 """
 
 from __future__ import annotations

@@ -244,13 +244,16 @@ def reserve(tenant_id: int, amount: int) -> None:
         raise InvalidAmount("amount", f"must not be negative (got {amount}).")
     if not amount:
         return  # a free job reserves nothing
-    reserved = CreditAccount.objects.filter(tenant_id=tenant_id, balance__gte=F("held") + amount).update(
-        held=F("held") + amount, updated_at=timezone.now()
-    )
-    if not reserved:
+    covered = {"tenant_id": tenant_id, "balance__gte": F("held") + amount}
+    change = {"held": F("held") + amount, "updated_at": timezone.now()}
+    # Most teams set no low-balance threshold: for them the hold is this one UPDATE and nothing
+    # is checked after commit. A team with a threshold (or without the credits) takes the second.
+    if CreditAccount.objects.filter(**covered, low_balance_threshold__isnull=True).update(**change):
+        return
+    if not CreditAccount.objects.filter(**covered).update(**change):
         available = balance_of(tenant_id).available
         raise InsufficientCredits(required=amount, available=available)
-    low_balance.watch(tenant_id)  # after commit: a hold may take the team below its threshold
+    low_balance.watch(tenant_id)  # after commit: this hold may take the team below its threshold
 
 
 def charge_hold(tenant_id: int, held: int, charge: int, generation_id) -> None:

@@ -8,8 +8,8 @@ from accounts.models import AuditEvent, Membership, Role
 from billing import low_balance
 from billing.models import CreditAccount
 from billing.services import grant
-from generations.holds import capture, release
-from tests.factories import fund, make_generation
+from generations.holds import capture, hold, release
+from tests.factories import fund, make_generation, new_generation
 
 BANNER = 'id="low-balance"'
 
@@ -76,6 +76,26 @@ def test_owners_get_one_email_per_crossing(tenant, bob, run_on_commit):
     assert len(warnings_sent()) == 1
     run_on_commit(make_generation, tenant, hold=1000)  # a new crossing
     assert len(warnings_sent()) == 2
+
+
+def test_a_hold_checks_the_threshold_only_for_a_team_that_set_one(
+    tenant, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """Every create holds credits; a team without a threshold pays for no check after commit."""
+    fund(tenant, 1000)
+    job = new_generation(tenant)
+    with django_capture_on_commit_callbacks() as checks, django_assert_num_queries(2) as sent:
+        hold(job, 300)  # the INSERT and one UPDATE of the account
+    assert checks == []
+    assert [q["sql"].split()[0] for q in sent.captured_queries] == ["INSERT", "UPDATE"]
+    assert CreditAccount.objects.get(tenant=tenant).held == 300
+
+    low_balance.set_threshold(tenant, 500)
+    with django_capture_on_commit_callbacks(execute=True) as checks:
+        hold(new_generation(tenant), 300)  # 400 left: below
+    assert len(checks) == 1
+    assert len(warnings_sent()) == 1
+    assert CreditAccount.objects.get(tenant=tenant).held == 600
 
 
 def test_a_release_back_above_the_threshold_rearms_the_email(tenant, run_on_commit):
