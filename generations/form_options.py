@@ -26,15 +26,6 @@ from generations.spec import (
     GenerationSpec,
 )
 
-NAMES = {
-    "kie": "Kie",
-    "apikley": "Apikley",
-    "kkiai": "kkiai",
-    "ark": "BytePlus ModelArk",
-    "aizfw": "aizfw",
-    "jiekou": "Jiekou",
-    "sandbox": "Sandbox",
-}
 MODE_LABELS = {
     routing.AUTO: "Auto: the first provider that can run it",
     routing.CHEAPEST: "Cheapest for this video",
@@ -52,10 +43,6 @@ CHOICES: dict[str, tuple] = {
     "duration": (AUTO_DURATION, *range(MIN_DURATION, LONGEST_DURATION + 1)),
 }
 FLAGS = ("generate_audio", "camera_fixed", "watermark", "seed", "last_frame")
-
-
-def name(slug: str) -> str:
-    return NAMES.get(slug, slug)
 
 
 def _what(field: str, value, problem: str) -> str:
@@ -111,7 +98,11 @@ def unavailable(spec: GenerationSpec, provider: str) -> dict[str, dict[str, str]
         problems = [a.capabilities.problems(probe).get(field) for a in adapters]
         if all(problems):
             key = "on" if field in FLAGS else str(value)
-            who = "No enabled provider" if provider in routing.MODES else name(adapters[0].slug)
+            who = (
+                "No enabled provider"
+                if provider in routing.MODES
+                else providers.display_name(adapters[0].slug)
+            )
             verb = "offers" if provider in routing.MODES else "does not offer"
             allowed = problems[0].partition("allowed: ")[2].rstrip(".")
             tail = f" (allowed: {allowed})" if allowed and provider not in routing.MODES else ""
@@ -143,7 +134,7 @@ def cards(spec: GenerationSpec | None) -> list[dict]:
         caps = row["capabilities"]
         card = {
             "slug": slug,
-            "name": name(slug),
+            "name": providers.display_name(slug),
             "median_seconds": row["median_seconds"],
             "success_rate": row["success_rate"],
             "skipped": row["health"].get("skipped") if isinstance(row["health"], dict) else False,
@@ -194,10 +185,14 @@ def summaries(table: dict[str, dict[str, str]], provider: str) -> dict[str, str]
             out[field] = next(iter(reasons.values()))
             continue
         who = (
-            "No enabled provider offers" if provider in routing.MODES else f"{name(provider)} does not offer"
+            "No enabled provider offers"
+            if provider in routing.MODES
+            else f"{providers.display_name(provider)} does not offer"
         )
         if field == "service_tier" and set(reasons) == set(SERVICE_TIERS) and provider not in routing.MODES:
-            out[field] = f"{name(provider)} has no service tiers: leave it at the provider's default."
+            out[field] = (
+                f"{providers.display_name(provider)} has no service tiers: leave it at the provider's default."
+            )
         elif field == "duration":
             seconds = [k for k in reasons if k != str(AUTO_DURATION)]
             parts = ["auto duration"] if str(AUTO_DURATION) in reasons else []

@@ -52,7 +52,7 @@ def provider_choices() -> list[tuple[str, str]]:
 
     modes = [(mode, form_options.MODE_LABELS[mode]) for mode in routing.MODES]
     return modes + [
-        (adapter.slug, form_options.name(adapter.slug)) for adapter in providers.enabled_adapters()
+        (adapter.slug, providers.display_name(adapter.slug)) for adapter in providers.enabled_adapters()
     ]
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import tenant_required
 from billing import services as billing
 from billing.errors import InsufficientCredits, PriceNotConfigured
-from generations import batches, files, form_options, pricing, routing, snippets
+from generations import batches, files, form_options, pricing, providers, routing, snippets
 from generations.api.images import ImageProblem
 from generations.file_views import CONTENT_TYPES
 from generations.forms import FRAMES, MAX_BATCH, GenerationForm, loose_spec
@@ -186,7 +186,7 @@ def quote_for(request, values: dict) -> dict:
         "credits": result.credits * count,
         "seconds": result.seconds,
         "audio": spec.generate_audio,
-        "provider": form_options.name(adapter.slug),
+        "provider": providers.display_name(adapter.slug),
         "routed": provider in routing.MODES,
         "available": available,
         "short": result.credits * count > available,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from billing.models import LedgerEntry
+from generations import providers
 
 MONTHS_SHOWN = 12  # how far back the month picker reaches
 
@@ -152,7 +153,10 @@ def by_member(tenant: Tenant, period: Period) -> Breakdown:
 def by_provider(tenant: Tenant, period: Period) -> Breakdown:
     rows = _grouped(tenant, period, provider=F("generation__provider"))
     return Breakdown(
-        "provider", "By provider", "Provider", [Row(r["provider"], "", *_money(r)) for r in rows]
+        "provider",
+        "By provider",
+        "Provider",
+        [Row(providers.display_name(r["provider"]), "", *_money(r)) for r in rows],
     )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "Update",
     "capable",
     "choose",
+    "display_name",
     "enabled_adapters",
     "failover_candidates",
     "get_adapter",
@@ -46,7 +47,23 @@ ADAPTER_CLASSES: dict[str, type[Adapter]] = {
     "sandbox": SandboxAdapter,
 }
 
+# What people read: the portal's form and cards, the Usage page.
+NAMES = {
+    "kie": "Kie",
+    "apikley": "Apikley",
+    "kkiai": "kkiai",
+    "ark": "BytePlus ModelArk",
+    "aizfw": "aizfw",
+    "jiekou": "Jiekou",
+    "sandbox": "Sandbox",
+}
+
 AUTO = "auto"
+
+
+def display_name(slug: str) -> str:
+    """The provider's name as people read it; an unknown slug as it is."""
+    return NAMES.get(slug, slug)
 
 
 class UnknownProvider(DomainError):

@@ -78,8 +78,8 @@ def test_usage_by_key_member_provider_and_resolution(as_alice, busy_month):
         "Total": ["5", "250", "100", "150"],
     }
     assert table(page, "provider") == {
-        "kie": ["2", "160", "100", "60"],
-        "sandbox": ["3", "90", "0", "90"],
+        "Kie": ["2", "160", "100", "60"],
+        "Sandbox": ["3", "90", "0", "90"],
         "Total": ["5", "250", "100", "150"],
     }
     assert table(page, "resolution") == {
@@ -127,7 +127,7 @@ def test_a_month_outside_the_list_is_a_400_naming_the_field(as_alice, busy_month
 @time_machine.travel(NOW, tick=False)
 def test_another_team_sees_only_its_own_usage(as_charlie, busy_month):
     page = as_charlie.get("/billing/usage/").content.decode()
-    assert table(page, "provider") == {"sandbox": ["1", "999", "0", "999"], "Total": ["1", "999", "0", "999"]}
+    assert table(page, "provider") == {"Sandbox": ["1", "999", "0", "999"], "Total": ["1", "999", "0", "999"]}
     assert "CI pipeline" not in page and "alice@example.org" not in page
 
 
