@@ -31,8 +31,9 @@ MODE_LABELS = {
     routing.CHEAPEST: "Cheapest for this video",
     routing.FASTEST: "Fastest lately",
 }
-# A stand-in image for trying image options: problems() only looks at which roles are given.
-_PROBE_IMAGE = "https://example.com/probe.png"
+# A stand-in image for trying image options and pricing a form whose image is not uploaded
+# yet: problems() and the price only look at which roles are given.
+PROBE_IMAGE = "https://example.com/probe.png"
 
 # Field -> the values the form offers. Flags (booleans, a seed, a last frame) have one value: on.
 CHOICES: dict[str, tuple] = {
@@ -70,7 +71,7 @@ def _probe(spec: GenerationSpec, field: str, value) -> GenerationSpec:
     if field == "seed":
         return replace(spec, seed=1)
     if field == "last_frame":
-        return replace(spec, first_frame=spec.first_frame or _PROBE_IMAGE, last_frame=_PROBE_IMAGE)
+        return replace(spec, first_frame=spec.first_frame or PROBE_IMAGE, last_frame=PROBE_IMAGE)
     if field in FLAGS:
         return replace(spec, **{field: True})
     return replace(spec, **{field: value})

@@ -344,8 +344,8 @@ def loose_spec(values: dict) -> GenerationSpec:
         seed=_int(values.get("seed"), None),
         model=values.get("model") or DEFAULT_MODEL,
         service_tier=values.get("service_tier") or None,
-        first_frame=form_options._PROBE_IMAGE if has_first else None,
-        last_frame=form_options._PROBE_IMAGE if has_last else None,
+        first_frame=form_options.PROBE_IMAGE if has_first else None,
+        last_frame=form_options.PROBE_IMAGE if has_last else None,
     )
 
 
