@@ -16,7 +16,9 @@ does what follows it:
 Claims are leases (`claimed_until`): `claim()` takes rows with SKIP LOCKED on PostgreSQL, or a
 conditional UPDATE elsewhere, so two workers never process the same change; a worker that
 dies leaves its lease to run out, and `sweep()` (run by the poller every few seconds) hands
-the change to a worker again. This module depends on the lifecycle, results and webhooks;
+the change to a worker again. The sweep notes when it handed a change (`handed_at`, cleared by
+the claim) and hands it again only after a lease's time unclaimed, so when the queue is long
+(thousands of results at once) each waiting change is enqueued once, not once per sweep. This module depends on the lifecycle, results and webhooks;
 none of them imports it.
 """
 
@@ -59,14 +61,14 @@ def claim(change_ids: list[int] | None = None, limit: int = 1) -> list[int]:
         with transaction.atomic():
             ids = list(claimable.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
             GenerationChange.objects.filter(pk__in=ids).update(
-                claimed_until=now + LEASE, attempts=F("attempts") + 1
+                claimed_until=now + LEASE, attempts=F("attempts") + 1, handed_at=None
             )
         return ids
     # No SKIP LOCKED (SQLite): claim each row with a conditional UPDATE on the lease it had.
     claimed = []
     for pk, lease in claimable.values_list("pk", "claimed_until")[:limit]:
         won = GenerationChange.objects.filter(pk=pk, processed_at__isnull=True, claimed_until=lease).update(
-            claimed_until=now + LEASE, attempts=F("attempts") + 1
+            claimed_until=now + LEASE, attempts=F("attempts") + 1, handed_at=None
         )
         if won:
             claimed.append(pk)
@@ -98,12 +100,18 @@ def _follow_up(change: GenerationChange) -> str:
 
 def sweep() -> int:
     """Hand every change that waits for a worker to one: leases run out (a dead worker, a
-    retry that is due) and enqueues lost at commit. Returns how many were enqueued."""
+    retry that is due) and enqueues lost at commit, unless the sweep handed it already less
+    than a lease ago and no worker has claimed it since (it waits in the queue). Returns how
+    many were enqueued."""
     now = timezone.now()
-    waiting = GenerationChange.objects.filter(processed_at__isnull=True).filter(
-        Q(claimed_until__lte=now) | Q(claimed_until__isnull=True, created_at__lte=now - LOST_ENQUEUE)
+    waiting = GenerationChange.objects.filter(
+        Q(claimed_until__lte=now) | Q(claimed_until__isnull=True, created_at__lte=now - LOST_ENQUEUE),
+        Q(handed_at__isnull=True) | Q(handed_at__lte=now - LEASE),
+        processed_at__isnull=True,
     )
     ids = list(waiting.order_by("created_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    # Noted before the enqueue: a worker that claims at once clears it again.
+    GenerationChange.objects.filter(pk__in=ids).update(handed_at=now)
     for change_id in ids:
         enqueue_change(change_id)
     return len(ids)

@@ -279,7 +279,9 @@ class GenerationChange(models.Model):
     generations.followups claims unprocessed rows and does what follows a change (copy the
     result, write customer webhook deliveries). `claimed_until` is a worker's lease, and the
     time of the next attempt when a follow-up asked to be retried: a row whose lease ran out
-    unprocessed (its worker died) is claimed again.
+    unprocessed (its worker died) is claimed again. `handed_at` is when followups.sweep() last
+    enqueued the row for a worker that has not claimed it yet, so a row waiting in a long queue
+    is not enqueued again on every sweep.
     """
 
     generation = models.ForeignKey(Generation, models.CASCADE, related_name="changes")
@@ -289,6 +291,7 @@ class GenerationChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    handed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -52,3 +52,30 @@ def test_a_change_claimed_by_a_worker_that_died_is_picked_up_after_its_lease(
     assert followups.process_change(failed_change.pk) == "1 deliveries"
     assert WebhookDelivery.objects.count() == 1
     assert followups.process_change(failed_change.pk) == "not_claimable"  # processed: never again
+
+
+@pytest.mark.django_db
+def test_a_change_waiting_in_a_long_queue_is_enqueued_once_not_on_every_sweep(
+    failed_change, queued, time_machine
+):
+    """Thousands of results at once: the workers fall behind, and the poller sweeps every few
+    seconds meanwhile. A change whose task waits in the queue is handed once more as maybe lost,
+    then not again until a lease's time passes unclaimed; once claimed, a due retry goes at once."""
+    queued.clear()
+    time_machine.move_to(timezone.now() + followups.LOST_ENQUEUE + timedelta(seconds=1))
+    assert followups.sweep() == 1  # its enqueue at commit may have been lost
+    for _ in range(20):  # the poller's sweeps while the queue is long
+        time_machine.shift(timedelta(seconds=2))
+        assert followups.sweep() == 0
+    assert queued == [("process_change", failed_change.pk)]
+
+    time_machine.shift(followups.LEASE)  # still unclaimed a lease later: handed again
+    assert followups.sweep() == 1
+
+    assert followups.claim([failed_change.pk]) == [failed_change.pk]  # a worker takes it at last,
+    GenerationChange.objects.filter(pk=failed_change.pk).update(
+        claimed_until=timezone.now()
+    )  # asks for a retry now
+    assert followups.sweep() == 1  # the claim cleared the hand-off: the retry is not held back
+    assert followups.process_change(failed_change.pk) == "1 deliveries"
+    assert followups.sweep() == 0
