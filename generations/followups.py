@@ -18,8 +18,9 @@ conditional UPDATE elsewhere, so two workers never process the same change; a wo
 dies leaves its lease to run out, and `sweep()` (run by the poller every few seconds) hands
 the change to a worker again. The sweep notes when it handed a change (`handed_at`, cleared by
 the claim) and hands it again only after a lease's time unclaimed, so when the queue is long
-(thousands of results at once) each waiting change is enqueued once, not once per sweep. This module depends on the lifecycle, results and webhooks;
-none of them imports it.
+(thousands of results at once) each waiting change is enqueued once, not once per sweep.
+
+This module depends on the lifecycle, results and webhooks; none of them imports it.
 """
 
 from __future__ import annotations
