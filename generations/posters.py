@@ -17,7 +17,6 @@ import io
 import logging
 from fractions import Fraction
 
-import av
 from django.core.files.base import ContentFile
 
 from generations import result_storage
@@ -128,6 +127,10 @@ class RangedObject(io.RawIOBase):
 def poster_jpeg(video) -> bytes:
     """A JPEG of the frame about POSTER_AT_SECONDS into `video` (a seekable binary file), or of
     its last frame when it is shorter. Raises PosterError (or PyAV's errors) for a broken file."""
+    # Imported here: FFmpeg's libraries add about 20 MB to a process, and only the worker that
+    # makes posters needs them (not the web workers, the poller or django-q's other processes).
+    import av
+
     with av.open(video, mode="r") as container:
         if not container.streams.video:
             raise PosterError("the file has no video stream")
