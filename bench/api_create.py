@@ -5,7 +5,9 @@ path counts (the submissions wait in the task queue). Floor and API runs are int
 alternating which goes first, and each figure is the median over the rounds, because results
 on a small machine drift by ±30 % from minute to minute. Targets (printed, never asserted):
 at concurrency 8 the API reaches ≥ 60 % of the floor's requests/s, and its p99 is ≤ 3x the
-floor's.
+floor's. Beside each run it reads the CPU time gunicorn's processes and PostgreSQL's spent
+(/proc), per request: at c=8 both endpoints are CPU-bound on a small machine, so these say where
+a difference in requests/s comes from.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def run(*, seconds: int, rounds: int, workers: int) -> dict:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}
     targets = {"floor": "/bench/floor", "api": "/api/v1/generations"}
     results: dict[tuple[str, int], list[harness.LoadResult]] = {}
+    cpu: dict[tuple[str, int], list[tuple[float, float]]] = {}  # (gunicorn, PostgreSQL) ms per request
     with harness.gunicorn(port, workers) as server:
         for path in targets.values():  # warm up: imports, connections, caches
             harness.wrk(server.url + path, body=BODY, headers=headers, connections=8, seconds=2)
@@ -44,6 +47,7 @@ def run(*, seconds: int, rounds: int, workers: int) -> dict:
             order = list(targets.items()) if round_no % 2 == 0 else list(targets.items())[::-1]
             for concurrency in CONCURRENCY:
                 for name, path in order:
+                    web, pg = harness.tree_cpu_seconds(server.process.pid), harness.postgres_cpu_seconds()
                     result = harness.wrk(
                         server.url + path,
                         body=BODY,
@@ -51,17 +55,22 @@ def run(*, seconds: int, rounds: int, workers: int) -> dict:
                         connections=concurrency,
                         seconds=seconds,
                     )
+                    per_request = 1000 / max(result.requests, 1)
+                    web = (harness.tree_cpu_seconds(server.process.pid) - web) * per_request
+                    pg = (harness.postgres_cpu_seconds() - pg) * per_request
                     results.setdefault((name, concurrency), []).append(result)
+                    cpu.setdefault((name, concurrency), []).append((web, pg))
                     print(
                         f"  round {round_no + 1} c={concurrency:<2} {name:5} {result.requests_per_second:8.1f} req/s"
-                        f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
+                        f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}"
+                        f"  CPU/request: gunicorn {web:.2f} ms, PostgreSQL {pg:.2f} ms",
                         flush=True,
                     )
     created = Generation.objects.filter(tenant=tenant).count()
-    return report(results, created=created, workers=workers, seconds=seconds, rounds=rounds)
+    return report(results, cpu, created=created, workers=workers, seconds=seconds, rounds=rounds)
 
 
-def report(results, *, created: int, workers: int, seconds: int, rounds: int) -> dict:
+def report(results, cpu, *, created: int, workers: int, seconds: int, rounds: int) -> dict:
     def med(name, c, attr):
         return harness.median(getattr(r, attr) for r in results[(name, c)])
 
@@ -87,6 +96,10 @@ def report(results, *, created: int, workers: int, seconds: int, rounds: int) ->
     print(f"target at c=8: api req/s >= 60% of floor: {at8['rps_ratio']:.0%} "
           f"({'met' if at8['rps_ratio'] >= 0.6 else 'MISSED'}); "
           f"api p99 <= 3x floor: {at8['p99_ratio']:.1f}x ({'met' if at8['p99_ratio'] <= 3 else 'MISSED'})")  # fmt: skip
+    for name in ("floor", "api"):
+        web = harness.median(w for w, _ in cpu[(name, 8)])
+        pg = harness.median(p for _, p in cpu[(name, 8)])
+        print(f"CPU per request at c=8, {name:5}: gunicorn {web:.2f} ms, PostgreSQL {pg:.2f} ms (medians)")
     print(f"non-2xx or socket errors: {errors}; generations created: {created}")
     return summary
 

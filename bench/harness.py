@@ -241,6 +241,36 @@ def rss_mb(pid: int, field: str = "Rss") -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far, in seconds (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (gunicorn's master and workers) so far."""
+    pids = [pid]
+    for child in pids:  # grows while iterating: the whole tree
+        pids.extend(_children(child))
+    return sum(cpu_seconds(p) for p in pids)
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on this host so far (the server is local)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
 class RssSampler(threading.Thread):
     """Samples a process tree every `interval` s: the largest single process's RSS and the whole
     tree's PSS (forked workers share pages, so their RSS values would count them twice), the
