@@ -72,10 +72,9 @@ def test_a_change_waiting_in_a_long_queue_is_enqueued_once_not_on_every_sweep(
     time_machine.shift(followups.LEASE)  # still unclaimed a lease later: handed again
     assert followups.sweep() == 1
 
-    assert followups.claim([failed_change.pk]) == [failed_change.pk]  # a worker takes it at last,
-    GenerationChange.objects.filter(pk=failed_change.pk).update(
-        claimed_until=timezone.now()
-    )  # asks for a retry now
+    assert followups.claim([failed_change.pk]) == [failed_change.pk]  # a worker takes it at last
+    # and its follow-up asks to be retried now.
+    GenerationChange.objects.filter(pk=failed_change.pk).update(claimed_until=timezone.now())
     assert followups.sweep() == 1  # the claim cleared the hand-off: the retry is not held back
     assert followups.process_change(failed_change.pk) == "1 deliveries"
     assert followups.sweep() == 0
