@@ -23,6 +23,9 @@ from django.utils.http import content_disposition_header
 
 from generations.result_storage import is_s3
 
+# How long a member's browser or an API client may reuse a poster answer (seconds).
+POSTER_MAX_AGE = 300
+
 
 def respond(
     file, content_type: str, filename: str, *, as_attachment: bool, max_age: int | None = None

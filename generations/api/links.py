@@ -15,12 +15,14 @@ from generations.models import Generation, Status
 _PATHS = {
     "video": "/api/v1/generations/{id}/video",
     "last_frame": "/api/v1/generations/{id}/last-frame",
+    "poster": "/api/v1/generations/{id}/poster",
 }
-_FILES = {"video": "video_file", "last_frame": "last_frame_file"}
+# The poster is Generation.poster: our still, else the provider's last frame.
+_FILES = {"video": "video_file", "last_frame": "last_frame_file", "poster": "poster"}
 
 
 def result_url(generation: Generation, kind: str) -> str | None:
-    """Absolute URL of our copy of `kind` ("video" or "last_frame"); None unless the generation
+    """Absolute URL of our copy of `kind` ("video", "last_frame" or "poster"); None unless the generation
     succeeded and the file is there (not hidden by moderation, not deleted after retention)."""
     # A result hidden by moderation is not downloadable (generations.results.open_result).
     if (

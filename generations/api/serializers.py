@@ -350,6 +350,10 @@ class GenerationSerializer(serializers.Serializer):
         help_text="Our copy of the video (needs the API key); null until it is ready."
     )
     last_frame_url = serializers.SerializerMethodField(help_text="Our copy of the last frame, if any.")
+    poster_url = serializers.SerializerMethodField(
+        help_text="A still of the video (JPEG) once it succeeded; null for a few seconds while it is made, "
+        "or when the video could not be decoded and the provider gave no last frame."
+    )
     error = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
@@ -378,6 +382,7 @@ class GenerationSerializer(serializers.Serializer):
             "cost": self.get_cost(g),
             "video_url": self.get_video_url(g),
             "last_frame_url": self.get_last_frame_url(g),
+            "poster_url": self.get_poster_url(g),
             "error": self.get_error(g),
             "created_at": _timestamp(g.created_at),
             "started_at": _timestamp(g.started_at),
@@ -411,6 +416,10 @@ class GenerationSerializer(serializers.Serializer):
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_last_frame_url(self, generation: Generation) -> str | None:
         return result_url(generation, "last_frame")
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_poster_url(self, generation: Generation) -> str | None:
+        return result_url(generation, "poster")
 
     @extend_schema_field(GenerationErrorSerializer(allow_null=True))
     def get_error(self, generation: Generation) -> dict | None:

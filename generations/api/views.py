@@ -68,6 +68,7 @@ GENERATION_EXAMPLE = OpenApiExample(
         "cost": {"quoted": 32, "held": 32, "charged": 0},
         "video_url": None,
         "last_frame_url": None,
+        "poster_url": None,
         "error": None,
         "created_at": "2026-01-05T10:00:00Z",
         "started_at": None,

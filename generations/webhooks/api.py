@@ -210,11 +210,16 @@ class ResultFileView(ApiView):
     kind: str
     # Downloads count against the tenant's download limit, not the API's request limits.
     throttle_classes = [DownloadThrottle]
+    max_age: int | None = None  # how long the client may reuse the answer; None: never
 
     def get(self, request, generation_id: str):
         file, content_type, filename = results.open_result(self.tenant, generation_id, self.kind)
         return downloads.respond(
-            file, content_type, filename, as_attachment=request.query_params.get("download") == "1"
+            file,
+            content_type,
+            filename,
+            as_attachment=request.query_params.get("download") == "1",
+            max_age=self.max_age,
         )
 
 
@@ -240,3 +245,20 @@ class VideoFileView(ResultFileView):
 )
 class LastFrameFileView(ResultFileView):
     kind = "last_frame"
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="generations_poster_download",
+        parameters=[ID_PARAMETER],
+        summary="Download the poster frame: a still of our copy (or the provider's last frame)",
+        responses={(200, "image/jpeg"): bytes, **errors(401, 404, 409, 429)},
+    )
+)
+class PosterFileView(ResultFileView):
+    """Small stills a gallery shows by the dozen, as the portal's: counted against the API's
+    request limits rather than the download limit, and reusable for a few minutes."""
+
+    kind = "poster"
+    throttle_classes = ApiView.throttle_classes
+    max_age = downloads.POSTER_MAX_AGE

@@ -23,4 +23,9 @@ urlpatterns = [
         api.LastFrameFileView.as_view(),
         name="result-last-frame",
     ),
+    path(
+        "v1/generations/<genid:generation_id>/poster",
+        api.PosterFileView.as_view(),
+        name="result-poster",
+    ),
 ]

@@ -143,9 +143,6 @@ def _pretty(text: str) -> str:
         return text
 
 
-POSTER_MAX_AGE = 300
-
-
 @tenant_required("view")
 def result_file(request, generation_id: str, kind: str):
     """Our copy of a result for members of the current team; ?download=1 saves it as a file."""
@@ -166,5 +163,5 @@ def result_file(request, generation_id: str, kind: str):
         content_type,
         filename,
         as_attachment=request.GET.get("download") == "1",
-        max_age=POSTER_MAX_AGE if kind == "poster" else None,
+        max_age=downloads.POSTER_MAX_AGE if kind == "poster" else None,
     )

@@ -55,6 +55,7 @@ SWEEP = [
     ("api/v1/generations/<genid:generation_id>/cancel", "post", "api", "/api/v1/generations/{running}/cancel", {}),
     ("api/v1/generations/<genid:generation_id>/video", "get", "api", "/api/v1/generations/{gen}/video", {}),
     ("api/v1/generations/<genid:generation_id>/last-frame", "get", "api", "/api/v1/generations/{gen}/last-frame", {}),
+    ("api/v1/generations/<genid:generation_id>/poster", "get", "api", "/api/v1/generations/{gen}/poster", {}),
     ("api/^v1/files/(?P<file_id>file_[0-9a-z]{26})$", "get", "api", "/api/v1/files/{file}", {}),
     ("api/v1/webhook/deliveries/<rowid:delivery_id>/redeliver", "post", "api",
      "/api/v1/webhook/deliveries/{delivery}/redeliver", {}),

@@ -14,10 +14,11 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
 from PIL import Image
+from rest_framework.test import APIClient
 
 from generations import followups, posters
 from generations.models import Generation, GenerationChange
-from tests.factories import make_generation
+from tests.factories import make_api_key, make_generation
 from tests.webhooks.helpers import provide, running_generation
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +154,25 @@ def test_make_posters_fills_in_the_jobs_copied_before_posters_existed(tenant, se
     assert out.getvalue().strip() == "1 poster(s) made, 1 could not be made."
     old.refresh_from_db()
     assert_is_poster_of_sample(old.poster_file.read())
+
+
+def test_the_api_links_the_poster_once_the_job_succeeded_for_the_key_s_team_only(
+    tenant, other_tenant, queued, respx_mock, dns, settings
+):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(tenant)[1]}")
+    running = running_generation(tenant)
+    assert api.get(f"/api/v1/generations/{running.pk}").json()["poster_url"] is None
+
+    generation = finished_by_provider(tenant, SAMPLE, respx_mock)
+    body = api.get(f"/api/v1/generations/{generation.pk}").json()
+    assert body["poster_url"] == f"{settings.SITE_URL}/api/v1/generations/{generation.pk}/poster"
+    settings.DOWNLOAD_THROTTLE_TENANT = "1/min"  # a client's gallery: not counted as downloads
+    for _ in range(3):
+        poster = api.get(body["poster_url"].removeprefix(settings.SITE_URL))
+        assert poster.status_code == 200 and poster["Cache-Control"] == "private, max-age=300"
+    assert_is_poster_of_sample(fetch(poster))
+
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(other_tenant)[1]}")
+    assert stranger.get(f"/api/v1/generations/{generation.pk}/poster").status_code == 404
