@@ -143,10 +143,9 @@ def _store(generation: Generation, kind: str) -> str:
     upload on S3, the final file on disk) and point the generation at it. Returns the stored
     name. Nothing is kept of a refused or broken download."""
     field = Generation._meta.get_field(FIELDS[kind])
-    suffix = "" if kind == "video" else "-last-frame"
 
     def name_for(head: bytes) -> str:
-        return field.generate_filename(generation, f"{generation.pk}{suffix}.{sniff(head) or 'bin'}")
+        return field.generate_filename(generation, f"{generation.pk}{SUFFIXES[kind]}.{sniff(head) or 'bin'}")
 
     writer = result_storage.writer(field.storage, name_for)
     try:
@@ -270,6 +269,12 @@ class ResultNotReady(DomainError):
     http_status = 409
 
 
+def served_file(generation: Generation, kind: str):
+    """The file a download of `kind` serves: the kind's own field, except the poster, which is
+    our still or else the provider's last frame (Generation.poster)."""
+    return generation.poster if kind == "poster" else getattr(generation, FIELDS[kind])
+
+
 def open_result(tenant, generation_id: str, kind: str):
     """The tenant's mirrored file of `kind`, as (FieldFile, content type, download name).
 
@@ -281,7 +286,7 @@ def open_result(tenant, generation_id: str, kind: str):
         raise ResultNotFound("Not found.")
     if generation.hidden_at is not None:
         raise ResultNotFound("This result was hidden by moderation.", details={"reason": "hidden"})
-    file = generation.poster if kind == "poster" else getattr(generation, FIELDS[kind])
+    file = served_file(generation, kind)
     if not file:
         label = kind.replace("_", " ")
         if generation.files_purged_at is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from generations.models import Generation, Status
+from generations.results import served_file
 
 # The download endpoint's path for each file; it is served to the owning tenant only.
 _PATHS = {
@@ -17,8 +18,6 @@ _PATHS = {
     "last_frame": "/api/v1/generations/{id}/last-frame",
     "poster": "/api/v1/generations/{id}/poster",
 }
-# The poster is Generation.poster: our still, else the provider's last frame.
-_FILES = {"video": "video_file", "last_frame": "last_frame_file", "poster": "poster"}
 
 
 def result_url(generation: Generation, kind: str) -> str | None:
@@ -27,7 +26,7 @@ def result_url(generation: Generation, kind: str) -> str | None:
     # A result hidden by moderation is not downloadable (generations.results.open_result).
     if (
         generation.status != Status.SUCCEEDED
-        or not getattr(generation, _FILES[kind])
+        or not served_file(generation, kind)
         or generation.hidden_at is not None
     ):
         return None
