@@ -1,5 +1,6 @@
-"""What every browser test may assert about a page: axe-core finds no accessibility violation,
-and nothing is wider than the viewport.
+"""What every browser test shares: logging in as a person does, and what it may assert about a
+page: axe-core finds no accessibility violation (in light and dark), and nothing is wider than
+the viewport.
 
 axe-core is evaluated through the DevTools protocol (page.evaluate), so the site's Content
 Security Policy does not have to allow it; it comes from tests/browser/vendor/, not a CDN.
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+
+from tests.factories import PASSWORD
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
@@ -72,8 +75,18 @@ def axe_violations(tab) -> list[dict]:
     return tab.evaluate(RUN_AXE)
 
 
-def assert_accessible(tab, where: str = "") -> None:
-    violations = axe_violations(tab)
+def log_in(tab, email: str) -> None:
+    """Log in through the login page with the test password, and wait for the page after it."""
+    tab.goto("/accounts/login/")
+    tab.get_by_label("Email address").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url("**/")
+
+
+def assert_accessible(tab, where: str = "", impacts: tuple[str, ...] | None = None) -> None:
+    """axe-core finds no violation on the page as it is (with `impacts`, none of those impacts)."""
+    violations = [v for v in axe_violations(tab) if impacts is None or v["impact"] in impacts]
     assert not violations, f"axe-core on {where or tab.url}:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in violations
     )
@@ -84,3 +97,13 @@ def assert_fits(tab, where: str = "") -> None:
     assert found["scrollWidth"] <= found["width"] and not found["out"], (
         f"wider than the {found['width']} px viewport on {where or tab.url}: {found}"
     )
+
+
+def assert_fits_and_accessible(tab, where: str) -> None:
+    """Nothing is wider than the viewport, and axe-core finds nothing in the light or the dark
+    colour scheme (the page is left in light)."""
+    assert_fits(tab, where)
+    for scheme in ("light", "dark"):
+        tab.emulate_media(color_scheme=scheme)
+        assert_accessible(tab, f"{where} ({scheme})")
+    tab.emulate_media(color_scheme="light")

@@ -14,7 +14,7 @@ from django.test import Client
 
 from accounts.models import AuditEvent
 from generations.models import Status
-from tests.browser.checks import axe_violations
+from tests.browser.checks import assert_accessible
 from tests.factories import make_generation, make_tenant, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -58,10 +58,7 @@ def assert_no_serious_violations(tab, where: str, reload: bool = True) -> None:
         if scheme:
             tab.emulate_media(color_scheme=scheme)
             tab.reload()
-        serious = [v for v in axe_violations(tab) if v["impact"] in ("serious", "critical")]
-        assert not serious, f"axe-core on {where} ({scheme}):\n" + "\n".join(
-            f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in serious
-        )
+        assert_accessible(tab, f"{where} ({scheme})" if scheme else where, impacts=("serious", "critical"))
     if reload:
         tab.emulate_media(color_scheme="light")
         tab.reload()

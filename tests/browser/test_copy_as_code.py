@@ -12,7 +12,8 @@ import pytest
 from accounts.models import Role
 from billing.services import grant
 from generations.models import Generation
-from tests.factories import PASSWORD, make_api_key, make_generation, make_tenant, make_user
+from tests.browser.checks import log_in
+from tests.factories import make_api_key, make_generation, make_tenant, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -32,18 +33,10 @@ def run(command: list[str], secret: str) -> dict:
     return json.loads(out.stdout) if out.stdout.strip().startswith("{") else {"raw": out.stdout}
 
 
-def log_in(tab):
-    tab.goto("/accounts/login/")
-    tab.get_by_label("Email address").fill("rita@example.org")
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
-    tab.wait_for_url("**/")
-
-
 def test_the_copied_curl_of_the_form_creates_that_job(tab, team):
     tenant, secret = team
     tab.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    log_in(tab)
+    log_in(tab, "rita@example.org")
     tab.goto("/generations/new/")
     tab.get_by_label("Prompt").fill("A glass whale swims through clouds, it's dawn")
     tab.get_by_label("Provider").select_option("sandbox")
@@ -76,7 +69,7 @@ def test_a_jobs_python_and_javascript_create_the_same_job_again(tab, team):
         seed=42,
         created_by_user=tenant.memberships.get(role=Role.OWNER).user,
     )
-    log_in(tab)
+    log_in(tab, "rita@example.org")
     tab.goto(f"/generations/{original.id}/")
     assert tab.get_by_role("link", name="API docs").first.get_attribute("href") == "/api/docs/"
     python = tab.locator("#code-python").text_content()

@@ -6,7 +6,8 @@ from django_q.conf import Conf
 from billing.services import balance, grant
 from generations import tasks
 from generations.models import Generation, Status
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.browser.checks import log_in
+from tests.factories import make_tenant, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -49,10 +50,7 @@ window.Notification = class extends RealNotification {
 def test_generate_watch_it_succeed_and_find_it_in_history(tab, studio, sandbox):
     tab.context.grant_permissions(["notifications"])
     tab.add_init_script(RECORD_NOTIFICATIONS)
-    tab.goto("/accounts/login/")
-    tab.get_by_label("Email address").fill("gus@example.org")
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
+    log_in(tab, "gus@example.org")
     tab.get_by_role("link", name="New generation").first.click()
 
     tab.get_by_label("Prompt").fill(PROMPT)

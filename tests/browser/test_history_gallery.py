@@ -13,8 +13,8 @@ from django.core.files.base import ContentFile
 from billing.services import grant
 from generations import posters
 from generations.models import Generation, Status
-from tests.browser.checks import assert_accessible, assert_fits
-from tests.factories import PASSWORD, make_api_key, make_generation, make_tenant, make_user
+from tests.browser.checks import assert_fits_and_accessible, log_in
+from tests.factories import make_api_key, make_generation, make_tenant, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -51,14 +51,6 @@ def team(settings, tmp_path):
     return tenant, secret
 
 
-def log_in(screen):
-    screen.goto("/accounts/login/")
-    screen.get_by_label("Email address").fill("nora@example.org")
-    screen.get_by_label("Password").fill(PASSWORD)
-    screen.get_by_role("button", name="Log in").click()
-    screen.wait_for_url("**/")
-
-
 def create_through_the_api(live_server, secret: str, prompt: str) -> str:
     response = httpx.post(
         f"{live_server.url}/api/v1/generations",
@@ -70,14 +62,6 @@ def create_through_the_api(live_server, secret: str, prompt: str) -> str:
     return response.json()["id"]
 
 
-def check_page(screen, where: str):
-    assert_fits(screen, where)
-    for scheme in ("light", "dark"):
-        screen.emulate_media(color_scheme=scheme)
-        assert_accessible(screen, f"{where} ({scheme})")
-    screen.emulate_media(color_scheme="light")
-
-
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_gallery_plays_on_hover_and_shows_jobs_made_elsewhere(chromium, live_server, team, width):
     tenant, secret = team
@@ -85,7 +69,7 @@ def test_the_gallery_plays_on_hover_and_shows_jobs_made_elsewhere(chromium, live
     context.set_default_timeout(15_000)
     screen = context.new_page()
     try:
-        log_in(screen)
+        log_in(screen, "nora@example.org")
         screen.goto("/generations/")
         screen.get_by_role("link", name="Grid").click()
         screen.wait_for_url("**view=grid")
@@ -99,7 +83,7 @@ def test_the_gallery_plays_on_hover_and_shows_jobs_made_elsewhere(chromium, live
                 "img => img.complete && img.naturalWidth > 0", arg=poster.element_handle()
             )
         assert screen.locator("#history-items .tile-status [data-status='failed']").count() == 1
-        check_page(screen, f"gallery at {width} px")
+        assert_fits_and_accessible(screen, f"gallery at {width} px")
 
         # Pointing at a card plays its video, muted; moving away stops it.
         first = screen.locator("[data-hover-play]").first
@@ -126,7 +110,7 @@ def test_the_gallery_plays_on_hover_and_shows_jobs_made_elsewhere(chromium, live
         assert screen.locator("#history-items > .tile").first.get_attribute("data-generation") == made
         assert tiles.count() == 3  # the whale does not match the search
         assert screen.evaluate("() => window.__same_page") == marker  # no reload happened
-        check_page(screen, f"gallery with a new job at {width} px")
+        assert_fits_and_accessible(screen, f"gallery with a new job at {width} px")
 
         # The list keeps the search, and gets the next job on top too.
         screen.get_by_role("link", name="List").click()
@@ -137,7 +121,7 @@ def test_the_gallery_plays_on_hover_and_shows_jobs_made_elsewhere(chromium, live
         again = create_through_the_api(live_server, secret, "Another kite from the API")
         screen.locator(f"#history-items > tr[data-generation='{again}']").wait_for()
         assert rows.first.get_attribute("data-generation") == again
-        check_page(screen, f"list with a new job at {width} px")
+        assert_fits_and_accessible(screen, f"list with a new job at {width} px")
         assert Generation.objects.filter(tenant=tenant).count() == 6
     finally:
         context.close()

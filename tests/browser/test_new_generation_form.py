@@ -8,8 +8,8 @@ import pytest
 
 from billing.services import grant
 from generations.models import Generation, UploadedImage
-from tests.browser.checks import assert_accessible, assert_fits
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.browser.checks import assert_fits_and_accessible, log_in
+from tests.factories import make_tenant, make_user
 from tests.portal.test_generations import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -44,10 +44,7 @@ def test_pick_provider_see_options_and_price_add_frames_and_submit(
     context.set_default_timeout(30_000)
     tab = context.new_page()
     try:
-        tab.goto("/accounts/login/")
-        tab.get_by_label("Email address").fill("nora@example.org")
-        tab.get_by_label("Password").fill(PASSWORD)
-        tab.get_by_role("button", name="Log in").click()
+        log_in(tab, "nora@example.org")
         tab.goto("/generations/new/")
 
         # Kie lacks adaptive aspect ratio and auto duration: both disable, with the reason shown.
@@ -75,11 +72,7 @@ def test_pick_provider_see_options_and_price_add_frames_and_submit(
         assert tab.locator("#kept-last_frame").inner_text().startswith("480×360 PNG")
         tab.wait_for_selector('#quote [data-credits="16"]')
 
-        for scheme in ("light", "dark"):
-            tab.emulate_media(color_scheme=scheme)
-            assert_accessible(tab, f"new generation, {scheme}, {width} px")
-        tab.emulate_media(color_scheme="light")
-        assert_fits(tab, f"new generation, {width} px")
+        assert_fits_and_accessible(tab, f"new generation, {width} px")
 
         tab.get_by_role("button", name="Generate video").click()
         tab.wait_for_url("**/generations/gen_*/")

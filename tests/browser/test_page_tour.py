@@ -15,9 +15,9 @@ from billing.services import grant
 from generations.holds import capture
 from generations.models import GenerationEvent, Status
 from generations.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tests.browser.checks import assert_accessible, assert_fits
+from tests.browser.checks import assert_accessible, assert_fits, log_in
 from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, add_member, make_api_key, make_generation, make_tenant, make_user
+from tests.factories import add_member, make_api_key, make_generation, make_tenant, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -88,14 +88,6 @@ def studio(settings, tmp_path):
     make_api_key(tenant, "Production server", created_by=owner)
     Invitation.objects.create(tenant=tenant, email="newbie@example.org", role=Role.MEMBER, invited_by=owner)
     return tenant
-
-
-def log_in(tab, email):
-    tab.goto("/accounts/login/")
-    tab.get_by_label("Email address").fill(email)
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
-    tab.wait_for_url("**/")
 
 
 def shoot(tab, name):

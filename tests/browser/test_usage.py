@@ -7,9 +7,9 @@ from accounts.models import Role
 from billing import low_balance
 from billing.services import grant
 from generations.holds import capture
-from tests.browser.checks import assert_accessible, assert_fits
+from tests.browser.checks import assert_accessible, assert_fits, log_in
 from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, add_member, make_api_key, make_generation, make_tenant, make_user
+from tests.factories import add_member, make_api_key, make_generation, make_tenant, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -39,14 +39,6 @@ def shoot(tab, name):
     """A screenshot for reviewers in test-artifacts/pages/ (not compared)."""
     (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / "pages" / f"{name}.png"), full_page=True)
-
-
-def log_in(tab, email):
-    tab.goto("/accounts/login/")
-    tab.get_by_label("Email address").fill(email)
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
-    tab.wait_for_url("**/")
 
 
 @pytest.mark.parametrize("width", [390, 1280])
