@@ -433,7 +433,7 @@ class GenerationAdmin(admin.ModelAdmin):
         data, kind = _frame_bytes(value)
         if data is None:
             raise Http404("No image of ours for this frame.")
-        response = HttpResponse(data, content_type=files_content_type(kind))
+        response = HttpResponse(data, content_type=files.content_type(kind))
         response["Cache-Control"] = "private, max-age=300"
         response["X-Content-Type-Options"] = "nosniff"
         return response
@@ -627,10 +627,6 @@ class GenerationAdmin(admin.ModelAdmin):
 
 
 VIDEO_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
-
-
-def files_content_type(kind: str) -> str:
-    return {"jpeg": "image/jpeg", "jpg": "image/jpeg"}.get(kind, f"image/{kind}")
 
 
 def _frame_is_ours(value: str) -> bool:

@@ -12,17 +12,13 @@ from django.views.decorators.http import require_GET
 
 from generations import files
 
-CONTENT_TYPES = {"jpeg": "image/jpeg", "heic": "image/heic", "heif": "image/heif"}
-
 
 @require_GET
 def hosted(request, token: str):
     image = files.hosted_image(token)
     if image is None:
         raise Http404("No such file.")
-    response = FileResponse(
-        image.file.open("rb"), content_type=CONTENT_TYPES.get(image.kind, f"image/{image.kind}")
-    )
+    response = FileResponse(image.file.open("rb"), content_type=files.content_type(image.kind))
     # Public by design, but not for shared caches to keep past the token's expiry.
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"

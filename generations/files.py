@@ -76,6 +76,15 @@ def upload(tenant: Tenant, uploaded) -> UploadedImage:
     return store(tenant, data, kind, source=UploadedImage.Source.UPLOAD, expires_at=timezone.now() + keep)
 
 
+# An image kind ("png", "jpeg", ...) to its content type, where "image/<kind>" is not it.
+_CONTENT_TYPES = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "heic": "image/heic", "heif": "image/heif"}
+
+
+def content_type(kind: str) -> str:
+    """The content type an image of `kind` is served with."""
+    return _CONTENT_TYPES.get(kind, f"image/{kind}")
+
+
 def read(image: UploadedImage) -> bytes:
     with image.file.open("rb") as handle:
         return handle.read()

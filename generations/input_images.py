@@ -26,7 +26,6 @@ from generations.api.images import ImageProblem, decode_data_uri
 from generations.models import Generation
 
 LABELS = {"first_frame": "First frame", "last_frame": "Last frame", "reference_image": "Reference image"}
-CONTENT_TYPES = {"jpeg": "image/jpeg", "jpg": "image/jpeg", "heic": "image/heic", "heif": "image/heif"}
 
 
 @dataclass(frozen=True)
@@ -73,12 +72,11 @@ def input_image(request, generation_id: str, index: int):
             data, kind = decode_data_uri(value)
         except ImageProblem:
             raise Http404("This image cannot be shown.") from None
-        response = HttpResponse(data, content_type=CONTENT_TYPES.get(kind, f"image/{kind}"))
+        response = HttpResponse(data, content_type=files.content_type(kind))
         response["Cache-Control"] = "private, max-age=3600"
         return response
     image = files.tenant_file(request.tenant, value) if files.is_file_reference(value) else None
     if image is None:
         raise Http404("This image is no longer stored.")
-    content_type = CONTENT_TYPES.get(image.kind, f"image/{image.kind}")
     filename = f"{generation.pk}-input-{index + 1}.{image.kind}"
-    return downloads.respond(image.file, content_type, filename, as_attachment=False)
+    return downloads.respond(image.file, files.content_type(image.kind), filename, as_attachment=False)

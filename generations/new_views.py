@@ -20,7 +20,6 @@ from billing import services as billing
 from billing.errors import InsufficientCredits, PriceNotConfigured
 from generations import batches, files, form_options, pricing, providers, routing, snippets
 from generations.api.images import ImageProblem
-from generations.file_views import CONTENT_TYPES
 from generations.forms import FRAMES, MAX_BATCH, GenerationForm, loose_spec
 from generations.models import Generation, UploadedImage
 from generations.spec import SpecError
@@ -228,9 +227,7 @@ def preview(request, file_id: str):
     image = get_object_or_404(
         UploadedImage.objects.for_tenant(request.tenant), pk=file_id, source=UploadedImage.Source.UPLOAD
     )
-    response = FileResponse(
-        image.file.open("rb"), content_type=CONTENT_TYPES.get(image.kind, f"image/{image.kind}")
-    )
+    response = FileResponse(image.file.open("rb"), content_type=files.content_type(image.kind))
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response
