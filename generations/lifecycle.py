@@ -5,9 +5,9 @@ the transition table and the caller's precondition, stamps the times, records th
 event, settles the money on the way into a terminal state and writes the change row that
 generations.followups acts on (the outbox: copying the result, customer webhooks). Every cause
 of a change has a thin wrapper below: the submission's outcome, a provider update (the status
-call, made by a poll or asked for by a callback), adoption of a task revealed by a callback, moderation, cancel, expiry, and the
-copy of the result. Network calls never run while a row is locked. docs/lifecycle.md
-describes the policies.
+call, made by a poll or asked for by a callback), adoption of a task revealed by a callback,
+moderation, cancel, expiry, and the copy of the result. Network calls never run while a row is
+locked. docs/lifecycle.md describes the policies.
 """
 
 from __future__ import annotations
